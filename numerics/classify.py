@@ -1,0 +1,143 @@
+"""Endpoint classes of the paper's experiments (MATH.md §6; paper §5, App. E).
+
+Ridge data (orthogonal, obtuse), for a sample ``y`` and a threshold ``eps`` in a norm:
+
+``training``  within ``eps`` of a training point (a vertex with ``|S| <= 1``);
+``virtual``   within ``eps`` of a virtual point (a vertex ``x_0 + sum_{n in S}(x_n - x_0)`` with
+              ``|S| >= 2``);
+``boundary``  not a vertex, within ``eps`` of the hyperbox's (relative) boundary;
+``other``     everything else (e.g. the relative interior of the box, or far away).
+
+Equilateral triangle: ``training`` (within ``eps`` of ``x_n``; ``vertex_subset = (n,)``, 1-based in
+``points``), ``boundary`` (within ``eps`` of an edge, not a vertex) or ``other``.
+
+The default threshold is ``DEFAULT_RELATIVE_THRESHOLD * max_n r_n`` in l2 (``r = R`` for the
+triangle).  Classes are tested in the order above, so a point within ``eps`` of a vertex is a
+vertex even if it is also near the boundary.
+"""
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import numpy as np
+
+from theory.datasets import Dataset, EquilateralTriangle, RidgeDataset
+from theory.errors import NonFiniteError
+
+from .evaluate import as_batch
+from .geometry import (EDGES, check_norm, distance_to_boundary, distance_to_edges,
+                       distance_to_points, nearest_vertex, triangle_points)
+
+CLASSES = ("training", "virtual", "boundary", "other")
+
+#: Default l2 threshold relative to ``max_n r_n`` (the issue's choice): far above the ~1e-12
+#: relative accuracy of the exact and DOP853 (rtol 1e-10) integrators, far below any geometric
+#: feature of the data (vertex separations are ``>= sigma_min(X)``).
+DEFAULT_RELATIVE_THRESHOLD = 1e-6
+
+
+@dataclass(frozen=True)
+class Classification:
+    """Class of one point.
+
+    ``cls`` in :data:`CLASSES`; ``vertex_subset`` the 1-based set ``S`` of the vertex it is (``()``
+    for ``x_0``) or ``None``; ``distance`` the distance to the set that decided the class (the
+    vertex; the boundary / an edge; for ``other``: the distance to the boundary or nearest edge,
+    i.e. how far the point is from the nearest non-``other`` class but vertices).
+    """
+
+    cls: str
+    vertex_subset: tuple[int, ...] | None
+    distance: float
+
+    def to_json(self) -> dict:
+        return {"class": self.cls,
+                "vertex_subset": None if self.vertex_subset is None else list(self.vertex_subset),
+                "distance": self.distance}
+
+
+def default_threshold(dataset: Dataset) -> float:
+    """``DEFAULT_RELATIVE_THRESHOLD * max_n r_n`` (l2)."""
+    return DEFAULT_RELATIVE_THRESHOLD * max(float(r) for r in dataset.r)
+
+
+def check_threshold(threshold) -> float:
+    """A threshold must be a finite positive number."""
+    if isinstance(threshold, bool):
+        raise ValueError(f"threshold must be a positive number, got {threshold!r}")
+    value = float(threshold)
+    if not math.isfinite(value):
+        raise NonFiniteError(f"threshold is {value} (must be a finite positive number)")
+    if value <= 0:
+        raise ValueError(f"threshold must be positive, got {value:g}")
+    return value
+
+
+def classify(dataset: Dataset, Y, threshold: float | None = None,
+             norm: str = "l2") -> list[Classification]:
+    """Classify each row of ``Y`` (MATH.md §6).  ``threshold=None`` means :func:`default_threshold`
+    (pass ``norm="linf"`` with an explicit threshold for the App. E l-infinity variant)."""
+    check_norm(norm)
+    eps = default_threshold(dataset) if threshold is None else check_threshold(threshold)
+    Y = as_batch(Y, dataset.d)
+    if isinstance(dataset, EquilateralTriangle):
+        return _classify_triangle(dataset, Y, eps, norm)
+    if not isinstance(dataset, RidgeDataset):
+        raise TypeError(f"cannot classify endpoints for {type(dataset).__name__}")
+    subsets, dv = nearest_vertex(dataset, Y, norm)
+    out: list[Classification | None] = [None] * Y.shape[0]
+    rest = []
+    for i, (S, dist) in enumerate(zip(subsets, dv)):
+        if dist <= eps:
+            out[i] = Classification("training" if len(S) <= 1 else "virtual", S, float(dist))
+        else:
+            rest.append(i)
+    if rest:
+        db = distance_to_boundary(dataset, Y[rest], norm)
+        for i, dist in zip(rest, db):
+            out[i] = Classification("boundary" if dist <= eps else "other", None, float(dist))
+    return out
+
+
+def _classify_triangle(triangle: EquilateralTriangle, Y: np.ndarray, eps: float,
+                       norm: str) -> list[Classification]:
+    dp = distance_to_points(triangle, Y, norm)
+    if norm == "l2":
+        de = distance_to_edges(triangle, Y).min(axis=1)
+    else:
+        de = _linf_edge_distance(triangle, Y)
+    out = []
+    for i in range(Y.shape[0]):
+        n = int(np.argmin(dp[i]))
+        if dp[i, n] <= eps:
+            out.append(Classification("training", (n + 1,), float(dp[i, n])))
+        else:
+            out.append(Classification("boundary" if de[i] <= eps else "other", None, float(de[i])))
+    return out
+
+
+def _linf_edge_distance(triangle: EquilateralTriangle, Y: np.ndarray) -> np.ndarray:
+    """l-infinity distance to the nearest edge: ``min_t |y - a - t (b - a)|_inf`` over ``t in [0, 1]``
+    is a convex piecewise-linear minimisation in one variable; its minimum is at ``t = 0``, ``1``
+    or a breakpoint where two coordinates' ``|.|`` cross, all of which are enumerated."""
+    P = triangle_points(triangle)
+    best = np.full(Y.shape[0], np.inf)
+    for i, j in EDGES:
+        a, D = P[i - 1], P[j - 1] - P[i - 1]
+        Z = Y - a  # (n, d); f(t) = max_k |Z_k - t D_k|
+        cands = [np.zeros((Y.shape[0], 1)), np.ones((Y.shape[0], 1))]
+        nz = np.flatnonzero(D)
+        for k in nz:  # zero of one coordinate's term
+            cands.append((Z[:, k] / D[k])[:, None])
+        for p in nz:
+            for q in nz:
+                if p < q:  # |Z_p - t D_p| = |Z_q - t D_q|: t = (Z_p -+ Z_q)/(D_p -+ D_q)
+                    for sgn in (1.0, -1.0):
+                        den = D[p] - sgn * D[q]
+                        if den != 0.0:
+                            cands.append(((Z[:, p] - sgn * Z[:, q]) / den)[:, None])
+        T = np.clip(np.hstack(cands), 0.0, 1.0)  # (n, m)
+        F = np.max(np.abs(Z[:, None, :] - T[..., None] * D), axis=2)
+        best = np.minimum(best, F.min(axis=1))
+    return best

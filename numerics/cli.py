@@ -1,0 +1,327 @@
+"""The ``flows`` command line: flow endpoints, early-stopping thresholds, endpoint classes.
+
+Commands (``flows COMMAND --help`` for every option; ``--json`` prints one JSON object)::
+
+    flows endpoint --data F --y0=-0.2,0.7 --flow score --rho R [--model M] [--method exact|ivp]
+    flows endpoint --data F --y0 ... --flow probability --c C --sigma-max S [--sigma-min 0]
+                   [--model exact|taylor|taylor-fixed-kinks] [--method exact|ivp]
+                   [--threshold T] [--norm l2|linf]
+    flows threshold --data F --y0 ... --sigma-max S [--model M] [--confirm [--method M]]
+    flows classify --data F --y ... [--threshold T] [--norm l2|linf]
+
+Data files are JSON objects ``{"kind": "orthogonal"|"obtuse"|"equilateral", "points": [[...]]}``
+with ``points[0]`` the apex ``x_0`` for orthogonal/obtuse data.  Vectors are comma-separated;
+negative ones work as ``--y0=-0.2,0.7`` and also as ``--y0 -0.2,0.7``.
+
+Exit status: 0 on success, 1 on bad input (unreadable file, invalid JSON, invalid dataset, NaN,
+``rho`` or ``c sigma_max`` outside the low-noise regime, ...), 2 on a usage error (unknown or
+missing option, option for the other flow); in both error cases exactly one line
+``flows: error: ...`` on stderr.
+
+Adding a subcommand
+-------------------
+A command is a name, a one-line help, ``configure(parser)`` adding its arguments (the shared
+``--json`` flag is added for you), and ``run(args) -> dict`` returning the JSON-serialisable
+result (raise :class:`UsageError` for a usage problem, any ``ValueError``/``OSError`` for bad
+input).  Register it with :func:`add_command` and list the registration in
+:func:`_register_builtin_commands`, e.g. for ``flows experiment NAME --out DIR``::
+
+    from numerics.experiments.cli import configure_experiment, run_experiment
+    add_command("experiment", "run one of the paper's experiments", configure_experiment,
+                run_experiment)
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import sys
+import warnings
+from dataclasses import dataclass
+from typing import Callable
+
+import numpy as np
+
+from theory.datasets import Dataset, from_json
+from theory.denoisers import min_cost_denoiser
+from theory.errors import NonFiniteError
+from theory.pieces import MODELS
+
+from . import flows
+from .classify import classify, default_threshold
+from .evaluate import as_batch
+from .geometry import NORMS
+
+PROG = "flows"
+
+
+class UsageError(Exception):
+    """A usage problem detected after parsing (exit status 2)."""
+
+
+class _Parser(argparse.ArgumentParser):
+    """``argparse`` parser whose errors are one line on stderr and exit status 2."""
+
+    def error(self, message):  # noqa: D401 - argparse API
+        raise UsageError(message)
+
+
+@dataclass(frozen=True)
+class Command:
+    name: str
+    help: str
+    configure: Callable[[argparse.ArgumentParser], None]
+    run: Callable[[argparse.Namespace], dict]
+
+
+#: Registered subcommands, in ``--help`` order.
+COMMANDS: dict[str, Command] = {}
+
+#: Options taking a comma-separated vector (may start with ``-``; see :func:`_join_vectors`).
+VECTOR_OPTIONS = {"--y0", "--y"}
+
+
+def add_command(name: str, help: str, configure, run) -> None:
+    """Register subcommand ``name`` (see the module docstring)."""
+    if name in COMMANDS:
+        raise ValueError(f"flows subcommand {name!r} is already registered")
+    COMMANDS[name] = Command(name, help, configure, run)
+
+
+# -- argument types and input loading ---------------------------------------------------------------
+def parse_vector(text: str) -> list[float]:
+    """``"a,b,..."`` -> list of floats (argparse type; NaN is parsed and rejected later)."""
+    parts = [p.strip() for p in text.split(",")]
+    try:
+        values = [float(p) for p in parts]
+    except ValueError:
+        raise argparse.ArgumentTypeError(
+            f"expected a comma-separated list of numbers like -0.2,0.7, got {text!r}") from None
+    return values
+
+
+def parse_number(text: str) -> float:
+    """A float argument (NaN/inf parse and are rejected by the command with exit 1)."""
+    try:
+        return float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a number, got {text!r}") from None
+
+
+def _join_vectors(argv: list[str]) -> list[str]:
+    """Turn ``--y0 -0.2,0.7`` into ``--y0=-0.2,0.7`` (argparse would take ``-0.2,0.7`` for an
+    option)."""
+    out, i = [], 0
+    while i < len(argv):
+        tok = argv[i]
+        if tok in VECTOR_OPTIONS and i + 1 < len(argv) and argv[i + 1].startswith("-"):
+            try:
+                parse_vector(argv[i + 1])
+            except argparse.ArgumentTypeError:
+                out.append(tok)
+                i += 1
+                continue
+            out.append(f"{tok}={argv[i + 1]}")
+            i += 2
+            continue
+        out.append(tok)
+        i += 1
+    return out
+
+
+def load_dataset(path: str) -> Dataset:
+    """Read and validate a dataset file; errors name the file and what is wrong."""
+    try:
+        with open(path, encoding="utf-8") as fh:
+            data = json.load(fh)
+    except OSError as exc:
+        raise OSError(f"cannot read data file {path}: {exc.strerror or exc}") from None
+    except json.JSONDecodeError as exc:
+        raise ValueError(f"data file {path} is not valid JSON: {exc}") from None
+    except UnicodeDecodeError as exc:
+        raise ValueError(f"data file {path} is not UTF-8 text: {exc.reason}") from None
+    try:
+        return from_json(data)
+    except ValueError as exc:
+        raise type(exc)(f"data file {path}: {exc}") from None
+
+
+def _finite(value: float, name: str) -> float:
+    if not math.isfinite(value):
+        raise NonFiniteError(f"{name} is {value} (must be finite)")
+    return value
+
+
+def _floats(a) -> list[float]:
+    return [float(x) for x in np.asarray(a, dtype=float).ravel()]
+
+
+# -- endpoint ---------------------------------------------------------------------------------------
+def _configure_endpoint(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--data", required=True, help="dataset JSON file")
+    p.add_argument("--y0", required=True, type=parse_vector, help="initial point a,b,...")
+    p.add_argument("--flow", required=True, choices=("score", "probability"))
+    p.add_argument("--rho", type=parse_number, help="noise radius (score flow)")
+    p.add_argument("--c", type=parse_number, help="rho = c sigma (probability flow)")
+    p.add_argument("--sigma-max", type=parse_number, help="initial noise level (probability flow)")
+    p.add_argument("--sigma-min", type=parse_number, default=None,
+                   help="final noise level (probability flow; default 0: the limit s -> oo)")
+    p.add_argument("--model", choices=MODELS, default="exact")
+    p.add_argument("--method", choices=("exact", "ivp"), default="exact")
+    p.add_argument("--threshold", type=parse_number, default=None,
+                   help="classification threshold (default 1e-6 * max_n r_n)")
+    p.add_argument("--norm", choices=NORMS, default="l2")
+
+
+def _run_endpoint(args: argparse.Namespace) -> dict:
+    score = args.flow == "score"
+    wrong = ([("--c", args.c), ("--sigma-max", args.sigma_max), ("--sigma-min", args.sigma_min)]
+             if score else [("--rho", args.rho)])
+    for name, value in wrong:
+        if value is not None:
+            raise UsageError(f"{name} does not apply to --flow {args.flow}")
+    needed = [("--rho", args.rho)] if score else [("--c", args.c), ("--sigma-max", args.sigma_max)]
+    missing = [name for name, value in needed if value is None]
+    if missing:
+        raise UsageError(f"--flow {args.flow} requires {' and '.join(missing)}")
+    dataset = load_dataset(args.data)
+    y0 = as_batch(args.y0, dataset.d, "--y0")[0]
+    threshold = default_threshold(dataset) if args.threshold is None else args.threshold
+    out: dict = {}
+    if score:
+        rho = _finite(args.rho, "--rho")
+        min_cost_denoiser(dataset, rho, args.model)  # raises outside the low-noise regime
+        res = flows.score_flow(dataset, y0, rho, model=args.model, method=args.method)
+        params = {"rho": rho}
+    else:
+        c = _finite(args.c, "--c")
+        sigma_max = _finite(args.sigma_max, "--sigma-max")
+        sigma_min = 0.0 if args.sigma_min is None else _finite(args.sigma_min, "--sigma-min")
+        if c <= 0 or sigma_max <= 0:
+            raise ValueError(f"--c and --sigma-max must be positive, got {c:g} and {sigma_max:g}")
+        if not 0 <= sigma_min < sigma_max:
+            raise ValueError(f"--sigma-min must satisfy 0 <= sigma_min < sigma_max = {sigma_max:g}, "
+                             f"got {sigma_min:g}")
+        try:
+            min_cost_denoiser(dataset, c * sigma_max, args.model)
+        except ValueError as exc:
+            raise type(exc)(f"c * sigma_max = {c * sigma_max:.6g} is outside the low-noise regime: "
+                            f"{exc}") from None
+        res = flows.probability_flow(dataset, y0, c=c, sigma_max=sigma_max, sigma_min=sigma_min,
+                                     model=args.model, method=args.method)
+        params = {"c": c, "sigma_max": sigma_max, "sigma_min": sigma_min, "rho0": c * sigma_max}
+    cls = classify(dataset, res.endpoint, threshold, args.norm)[0]
+    out.update({"endpoint": _floats(res.endpoint), **cls.to_json(), "threshold": threshold,
+                "norm": args.norm, "flow": args.flow, "model": args.model, "method": args.method,
+                **params, "kink_events": int(res.kink_events), "message": res.message})
+    return out
+
+
+# -- threshold --------------------------------------------------------------------------------------
+def _configure_threshold(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--data", required=True, help="dataset JSON file (orthogonal or obtuse)")
+    p.add_argument("--y0", required=True, type=parse_vector, help="initial point a,b,...")
+    p.add_argument("--sigma-max", required=True, type=parse_number)
+    p.add_argument("--model", choices=MODELS, default="exact")
+    p.add_argument("--confirm", action="store_true",
+                   help="also bisect on c over integrated probability flows (c0_bisection)")
+    p.add_argument("--method", choices=("exact", "ivp"), default="exact",
+                   help="integrator for --confirm")
+
+
+def _run_threshold(args: argparse.Namespace) -> dict:
+    from .threshold import NoThresholdError, c0_bisection, c0_closed_form
+
+    dataset = load_dataset(args.data)
+    sigma_max = _finite(args.sigma_max, "--sigma-max")
+    result = c0_closed_form(dataset, args.y0, sigma_max, args.model)
+    out = result.to_json()
+    if args.confirm:
+        try:
+            out["c0_bisection"] = c0_bisection(dataset, args.y0, sigma_max, args.model,
+                                               method=args.method)
+        except NoThresholdError as exc:
+            out["c0_bisection"] = None
+            out["bisection_reason"] = str(exc)
+    return out
+
+
+# -- classify ---------------------------------------------------------------------------------------
+def _configure_classify(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--data", required=True, help="dataset JSON file")
+    p.add_argument("--y", required=True, type=parse_vector, help="point a,b,...")
+    p.add_argument("--threshold", type=parse_number, default=None,
+                   help="classification threshold (default 1e-6 * max_n r_n)")
+    p.add_argument("--norm", choices=NORMS, default="l2")
+
+
+def _run_classify(args: argparse.Namespace) -> dict:
+    dataset = load_dataset(args.data)
+    y = as_batch(args.y, dataset.d, "--y")[0]
+    threshold = default_threshold(dataset) if args.threshold is None else args.threshold
+    cls = classify(dataset, y, threshold, args.norm)[0]
+    return {**cls.to_json(), "threshold": threshold, "norm": args.norm}
+
+
+# -- driver -----------------------------------------------------------------------------------------
+def _register_builtin_commands() -> None:
+    add_command("endpoint", "limit of the score or probability flow from y0, and its class",
+                _configure_endpoint, _run_endpoint)
+    add_command("threshold", "early-stopping threshold c0 of the probability flow (Thm 4.4 / B.3)",
+                _configure_threshold, _run_threshold)
+    add_command("classify", "class of a point: training | virtual | boundary | other",
+                _configure_classify, _run_classify)
+    from .experiments.cli import configure_experiment, run_experiment
+    add_command("experiment", "run one of the paper's experiments (writes JSON + PNG figures)",
+                configure_experiment, run_experiment)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = _Parser(prog=PROG, description="Flows of min-norm shallow ReLU denoisers "
+                     "(docs/numerics.md).")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
+    sub.required = True
+    for cmd in COMMANDS.values():
+        p = sub.add_parser(cmd.name, help=cmd.help, description=cmd.help)
+        cmd.configure(p)
+        p.add_argument("--json", action="store_true", help="print one JSON object")
+        p.set_defaults(_run=cmd.run)
+    return parser
+
+
+def _one_line(text: str) -> str:
+    return " ".join(str(text).split())
+
+
+def _print_text(result: dict) -> None:
+    for key, value in result.items():
+        print(f"{key}: {json.dumps(value) if isinstance(value, (list, dict)) else value}")
+
+
+def main(argv=None) -> int:
+    """Entry point of the ``flows`` console script; returns the exit status."""
+    argv = list(sys.argv[1:] if argv is None else argv)
+    try:
+        args = build_parser().parse_args(_join_vectors(argv))
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            result = args._run(args)
+        for message in dict.fromkeys(_one_line(w.message) for w in caught):  # once each
+            print(f"{PROG}: warning: {message}", file=sys.stderr)
+    except UsageError as exc:
+        print(f"{PROG}: error: {_one_line(exc)}", file=sys.stderr)
+        return 2
+    except (ValueError, OSError) as exc:
+        print(f"{PROG}: error: {_one_line(exc)}", file=sys.stderr)
+        return 1
+    if args.json:
+        print(json.dumps(result, allow_nan=False))
+    else:
+        _print_text(result)
+    return 0
+
+
+_register_builtin_commands()
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

@@ -1,0 +1,144 @@
+"""Vectorised NumPy evaluation of the closed-form denoisers and scores — the lambdify call site.
+
+Every formula lives once, in :mod:`theory`: the unit responses of :mod:`theory.pieces` (kinks and
+per-piece affine coefficients, as functions of ``rho``) are compiled here with
+:func:`sympy.lambdify`, and combined with the dataset's float geometry (origin, directions).  A
+denoiser on a batch ``Y`` of shape ``(n_points, d)`` is then::
+
+    T = (Y - o) U^T            projections t_n, shape (n_points, N)
+    P = piece of each t_n       0 lower, 1 linear, 2 upper (kinks are flat: MATH.md §5)
+    G = A[P] T + B[P]           unit responses
+    h = o + G U                 (n_points, d)
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import lru_cache
+
+import numpy as np
+import sympy as sp
+
+from theory.datasets import Dataset
+from theory.denoisers import unit_pieces_of
+from theory.errors import NonFiniteError, ShapeError
+from theory.pieces import PIECES, check_model
+
+LOWER, LINEAR, UPPER = 0, 1, 2
+
+_RHO = sp.Symbol("rho", positive=True)
+
+
+@dataclass(frozen=True)
+class UnitParameters:
+    """Numeric unit responses at one ``rho``: kinks ``k_lo``, ``k_hi`` (shape ``(N,)``) and the
+    affine coefficients ``A``, ``B`` of shape ``(3, N)`` indexed by piece (lower, linear, upper)."""
+
+    rho: float
+    k_lo: np.ndarray
+    k_hi: np.ndarray
+    A: np.ndarray
+    B: np.ndarray
+
+
+def as_batch(Y, d: int, name: str = "y") -> np.ndarray:
+    """Validate points as a float array of shape ``(n, d)`` (a single point becomes ``(1, d)``)."""
+    arr = np.asarray(Y, dtype=float)
+    if arr.ndim == 1:
+        arr = arr[None, :]
+    if arr.ndim != 2 or arr.shape[1] != d:
+        raise ShapeError(f"{name} has shape {np.shape(Y)}, expected (n_points, {d}) or ({d},)")
+    if not np.all(np.isfinite(arr)):
+        bad = np.argwhere(~np.isfinite(arr))[0]
+        raise NonFiniteError(f"{name} has a non-finite entry at index {tuple(int(i) for i in bad)}")
+    return arr
+
+
+class CompiledDenoiser:
+    """NumPy evaluation of ``dataset``'s closed-form denoiser family ``h_rho`` in ``model``.
+
+    ``rho`` is a run-time argument (so one object serves the whole probability flow, where
+    ``rho(s) = rho_0 e^{-s}``).  It is *not* re-validated here: callers check the low-noise regime
+    once with :func:`theory.denoisers.min_cost_denoiser` (see :func:`compile_denoiser`).
+    """
+
+    def __init__(self, dataset: Dataset, model: str = "exact"):
+        check_model(model)
+        self.dataset = dataset
+        self.model = model
+        units = unit_pieces_of(dataset, model, _RHO)
+        if dataset.kind == "equilateral":
+            origin, dirs = dataset.centroid, dataset.v
+        else:
+            origin, dirs = dataset.apex, dataset.u
+        self.origin = np.array([float(x) for x in origin])
+        self.U = np.array([[float(x) for x in u] for u in dirs])  # rows u_n, shape (N, d)
+        self.d = dataset.d
+        self.N = self.U.shape[0]
+        self.r = np.array([float(x) for x in dataset.r])
+        rows = [[u.k_lo for u in units], [u.k_hi for u in units]]
+        for p in PIECES:
+            rows.append([u.coefficients[p][0] for u in units])
+        for p in PIECES:
+            rows.append([u.coefficients[p][1] for u in units])
+        # the only lambdify of the unit formulas: rho -> (8, N) array
+        self._table = sp.lambdify(_RHO, sp.Matrix(rows), modules="numpy", cse=True)
+
+    @lru_cache(maxsize=4096)
+    def _params_cached(self, rho: float) -> UnitParameters:
+        tab = np.array(self._table(rho), dtype=float).reshape(8, self.N)
+        return UnitParameters(rho, tab[0], tab[1], tab[2:5], tab[5:8])
+
+    def params(self, rho: float) -> UnitParameters:
+        return self._params_cached(float(rho))
+
+    # -- evaluation -----------------------------------------------------------------------
+    def projections(self, Y) -> np.ndarray:
+        """``t_n = u_n^T (y - o)``, shape ``(n_points, N)``."""
+        return (as_batch(Y, self.d) - self.origin) @ self.U.T
+
+    def pieces(self, T: np.ndarray, rho: float) -> np.ndarray:
+        """Piece index of each projection (kinks belong to the flat pieces)."""
+        p = self.params(rho)
+        P = np.full(T.shape, LINEAR, dtype=np.int8)
+        P[T <= p.k_lo] = LOWER
+        P[T >= p.k_hi] = UPPER
+        return P
+
+    def responses(self, T: np.ndarray, rho: float, P: np.ndarray | None = None) -> np.ndarray:
+        """Unit responses ``g_n(t_n)``; with ``P`` given, each unit is held on that piece."""
+        p = self.params(rho)
+        if P is None:
+            P = self.pieces(T, rho)
+        cols = np.arange(self.N)
+        return p.A[P, cols] * T + p.B[P, cols]
+
+    def denoise(self, Y, rho: float, P: np.ndarray | None = None) -> np.ndarray:
+        """``h_rho(y)`` for a batch, shape ``(n_points, d)``."""
+        Y = as_batch(Y, self.d)
+        T = (Y - self.origin) @ self.U.T
+        return self.origin + self.responses(T, rho, P) @ self.U
+
+    def drift(self, Y, rho: float, P: np.ndarray | None = None) -> np.ndarray:
+        """``h_rho(y) - y``: the right-hand side of the rescaled flows (eqs. 12, 14)."""
+        Y = as_batch(Y, self.d)
+        return self.denoise(Y, rho, P) - Y
+
+    def score(self, Y, sigma: float, c: float) -> np.ndarray:
+        """Tweedie score ``(h_{c sigma}(y) - y)/sigma^2`` (eq. 10, ``rho = c sigma``)."""
+        return self.drift(Y, c * sigma) / sigma ** 2
+
+    def jacobian(self, Y, rho: float) -> np.ndarray:
+        """``dh/dy = sum_n A_n(piece) u_n u_n^T`` per point, shape ``(n_points, d, d)``."""
+        T = self.projections(Y)
+        A = self.params(rho).A[self.pieces(T, rho), np.arange(self.N)]
+        return np.einsum("pn,ni,nj->pij", A, self.U, self.U)
+
+
+@lru_cache(maxsize=64)
+def _compiled(dataset_id: int, dataset: Dataset, model: str) -> CompiledDenoiser:
+    return CompiledDenoiser(dataset, model)
+
+
+def compile_denoiser(dataset: Dataset, model: str = "exact") -> CompiledDenoiser:
+    """A (cached) :class:`CompiledDenoiser` for ``dataset`` and ``model``."""
+    return _compiled(id(dataset), dataset, model)

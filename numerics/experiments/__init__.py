@@ -1,0 +1,61 @@
+"""The paper's experiments with analytic denoisers (paper §5, App. E-J; MATH.md §6).
+
+One module per experiment, each with ``run(out_dir, *, seed, <sizes>, progress=True,
+workers=None, scheduler=None) -> dict`` writing ``results.json`` and PNG figure(s) into
+``out_dir``:
+
+====================  =========================================  =============================
+command name          module                                     paper
+====================  =========================================  =============================
+virtual-stability     :mod:`.virtual_stability`                  Fig. 1 (App. E Fig. 6)
+endpoints             :mod:`.endpoints`                          Fig. 2 (App. E Figs. 7-10)
+n-sweep               :mod:`.n_sweep`                            Fig. 3
+score-fields          :mod:`.score_fields`                       Figs. 4, 5, 15
+taylor-vs-exact       :mod:`.taylor_vs_exact`                    Fig. 16
+early-stopping-map    :mod:`.early_stopping_map`                 Thm 4.4
+====================  =========================================  =============================
+
+``QUICK`` holds the tiny configurations used by ``flows experiment NAME --quick`` and the tests.
+Modules are imported on first use (:func:`get`), so importing this package is cheap.
+"""
+from __future__ import annotations
+
+import importlib
+
+#: Command name -> module name.
+EXPERIMENTS = {
+    "virtual-stability": "virtual_stability",
+    "endpoints": "endpoints",
+    "n-sweep": "n_sweep",
+    "score-fields": "score_fields",
+    "taylor-vs-exact": "taylor_vs_exact",
+    "early-stopping-map": "early_stopping_map",
+}
+
+#: Tiny sizes (seconds each): smoke runs, tests, ``--quick``.
+QUICK = {
+    "virtual-stability": dict(N=8, orders=(2, 3, 4), sweep=(0.0, 0.02), n_draws=1),
+    "endpoints": dict(N=6, n_points=24, c_sweep=(1.0,), n_high=60, n_low=10, n_paths=1),
+    "n-sweep": dict(Ns=(6, 3), d=6, n_points=24, n_high=60, n_low=10),
+    "score-fields": dict(n_grid=9, tau_max=20.0),
+    "taylor-vs-exact": dict(rho0_sweep=(0.01, 0.1), n_times=60),
+    "early-stopping-map": dict(n_grid=15, cs=(0.1, 0.4)),
+}
+
+
+def get(name: str):
+    """The module of experiment ``name`` (a key of :data:`EXPERIMENTS`)."""
+    if name not in EXPERIMENTS:
+        raise ValueError(f"unknown experiment {name!r}; choose one of {', '.join(EXPERIMENTS)}")
+    return importlib.import_module(f"{__name__}.{EXPERIMENTS[name]}")
+
+
+def run(name: str, out_dir, *, quick: bool = False, **options) -> dict:
+    """Run experiment ``name`` into ``out_dir`` (``quick``: the :data:`QUICK` sizes, which
+    explicit ``options`` override)."""
+    sizes = dict(QUICK[name]) if quick else {}
+    sizes.update(options)
+    return get(name).run(out_dir, **sizes)
+
+
+__all__ = ["EXPERIMENTS", "QUICK", "get", "run"]

@@ -1,0 +1,69 @@
+"""Command line: ``python -m theory.derive NAME [NAME ...] | all | --list`` (``theory-derive``).
+
+Exit status: 0 when every requested derivation verifies, 1 when a claim fails (the failing step
+is printed on stderr), 2 for an unknown name or bad usage (one line on stderr).
+"""
+from __future__ import annotations
+
+import argparse
+import sys
+
+from . import DERIVATIONS, DerivationFailed, run, summary
+
+
+def _parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(
+        prog="theory-derive",
+        description="Run the symbolic derivations of the paper's closed forms; each prints its "
+                    "steps and verifies them with SymPy.",
+        epilog="examples: theory-derive --list | theory-derive lemma_d3 | theory-derive all")
+    p.add_argument("names", nargs="*", metavar="NAME",
+                   help=f"derivations to run ({', '.join(DERIVATIONS)}) or 'all'")
+    p.add_argument("--list", action="store_true", help="list the derivations and exit")
+    p.add_argument("-q", "--quiet", action="store_true",
+                   help="print only one result line per derivation")
+    return p
+
+
+class _Null:
+    def write(self, _text):
+        return 0
+
+    def flush(self):
+        pass
+
+
+def main(argv=None) -> int:
+    parser = _parser()
+    args = parser.parse_args(argv)
+    if args.list:
+        width = max(map(len, DERIVATIONS))
+        for name in DERIVATIONS:
+            print(f"{name:<{width}}  {summary(name)}")
+        return 0
+    if not args.names:
+        print("theory-derive: give a derivation name, 'all' or --list", file=sys.stderr)
+        return 2
+    unknown = [n for n in args.names if n != "all" and n not in DERIVATIONS]
+    if unknown:
+        print(f"theory-derive: {_unknown_message(unknown)}", file=sys.stderr)
+        return 2
+    names = list(DERIVATIONS) if "all" in args.names else list(dict.fromkeys(args.names))
+    for name in names:
+        try:
+            steps = run(name, _Null() if args.quiet else None)
+        except DerivationFailed as exc:
+            print(f"theory-derive: {exc}", file=sys.stderr)
+            return 1
+        if args.quiet:
+            print(f"{name}: all {steps.checks} checks passed")
+    return 0
+
+
+def _unknown_message(unknown) -> str:
+    return (f"unknown derivation{'s' if len(unknown) > 1 else ''} {', '.join(map(repr, unknown))}; "
+            f"choose from: {', '.join(DERIVATIONS)} (or 'all')")
+
+
+if __name__ == "__main__":
+    sys.exit(main())

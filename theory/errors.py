@@ -1,0 +1,49 @@
+"""The specific errors the toolkit raises on bad input (all are ``ValueError`` subclasses).
+
+Each names what is wrong (which point, which pair, which bound) so that a command line can print
+it as one readable line.
+"""
+
+
+class InputError(ValueError):
+    """Base class: the input does not satisfy a hypothesis of the construction."""
+
+
+class ShapeError(InputError):
+    """Wrong number of points, ragged coordinates, or a vector of the wrong length."""
+
+
+class NonFiniteError(InputError):
+    """A NaN or an infinity in the data, an initial point or a parameter."""
+
+
+class DuplicatePointError(InputError):
+    """Two training points coincide (within tolerance)."""
+
+
+class NotOrthogonalError(InputError):
+    """Two offsets ``x_i - x_0``, ``x_j - x_0`` of an orthogonal dataset are not orthogonal."""
+
+
+class NotObtuseError(InputError):
+    """Two offsets of an obtuse simplex do not make an obtuse angle."""
+
+
+class NotSimplexError(InputError):
+    """The offsets are linearly dependent (the points do not span a simplex)."""
+
+
+class NotEquilateralError(InputError):
+    """Three points that should form an equilateral triangle have unequal sides."""
+
+
+class BallsOverlapError(InputError):
+    """The interpolation balls ``B(x_n, rho)`` of two training points intersect."""
+
+
+class LowNoiseError(InputError):
+    """``rho`` is outside the low-noise regime where the closed form holds."""
+
+
+class NotMinimalWarning(UserWarning):
+    """The closed form still interpolates but is no longer the minimum-cost interpolant."""
