@@ -257,6 +257,19 @@ class _Region:
     Lc: np.ndarray = field(default=None)    # (N,)
     lo: np.ndarray = field(default=None)    # (N,) allowed interval of X (open/closed: see march)
     hi: np.ndarray = field(default=None)
+    shift: np.ndarray = field(default=None)  # (m,) Q^T b / lam per non-marginal mode, else nan
+
+    def amplitudes(self, C):
+        """Mode amplitudes ``a = Q^T P (J c + b)`` of the velocity at span coordinates ``C``
+        (n, m).  Without sliding, a non-marginal mode is computed as ``lam (q^T c + q^T b/lam)``:
+        its rounding error is then ~eps |lam| |c| (a displacement of ~eps |c|) instead of
+        ~eps ||J|| |c|, so a start a few ulp off a saddle still leaves along its unstable mode."""
+        C = np.atleast_2d(C)
+        a = (C @ self.J.T + self.b) @ self.Pr.T @ self.Q
+        modal = np.isfinite(self.shift)
+        if modal.any():
+            a = np.where(modal, self.lam * (C @ self.Q + np.where(modal, self.shift, 0.0)), a)
+        return a
 
 
 class PiecewiseAffineScoreFlow:
@@ -328,7 +341,11 @@ class PiecewiseAffineScoreFlow:
             L[S] = -Mss_inv_Us @ J
             Lc[S] = g_below - Mss_inv_Us @ b
             lo[S], hi[S] = g_above, g_below
-        return _Region(code, J, b, Pr, lam, Q, L, Lc, lo, hi)
+        shift = np.full(m, np.nan)
+        if not S.size:
+            modal = np.abs(lam) > LAMBDA_TOL
+            shift[modal] = (Q.T @ b)[modal] / lam[modal]
+        return _Region(code, J, b, Pr, lam, Q, L, Lc, lo, hi, shift)
 
     def drift(self, code, C):
         """Field ``P (J c + b)`` of region ``code`` at span coordinates ``C`` (n, m)."""
@@ -399,10 +416,13 @@ class PiecewiseAffineScoreFlow:
     def _round(self, C, codes, remaining):
         """One region step for every point: exact advance to the next event (or the end)."""
         n, m, N = C.shape[0], self.m, self.N
-        rl, inv, (lam, Q, J, b, Pr, L, Lc, lo, hi) = self._stacked(
-            codes, ("lam", "Q", "J", "b", "Pr", "L", "Lc", "lo", "hi"))
+        rl, inv, (lam, Q, J, b, Pr, L, Lc, lo, hi, shift) = self._stacked(
+            codes, ("lam", "Q", "J", "b", "Pr", "L", "Lc", "lo", "hi", "shift"))
         f0 = np.einsum("nij,nj->ni", Pr, np.einsum("nij,nj->ni", J, C) + b)
         a = np.einsum("nji,nj->ni", Q, f0)                        # mode amplitudes Q^T f0
+        # non-marginal modes without sliding: lam (q^T c + q^T b/lam), see _Region.amplitudes
+        modal = np.isfinite(shift)
+        a = np.where(modal, lam * (np.einsum("nji,nj->ni", Q, C) + np.where(modal, shift, 0.0)), a)
         # marginal modes (rho = 0: slope-1 middle pieces) carry only rounding noise
         a = np.where((np.abs(lam) <= LAMBDA_TOL) & (np.abs(a) <= COEFF_NOISE * self.scale), 0.0, a)
         X0 = np.einsum("nkm,nm->nk", L, C) + Lc
@@ -413,9 +433,11 @@ class PiecewiseAffineScoreFlow:
         leader = np.argmax(close, axis=1)                           # (n, m) first equal mode
         onehot = leader[:, :, None] == np.arange(m)[None, None, :]  # (n, j, k)
         Cm = np.einsum("nij,njk->nik", Cm, onehot.astype(float))
-        # coefficients below float64 resolution of t_n are rounding noise (e.g. the coupling of
-        # an orthogonal dataset's units after a rotation): drop them
-        Cm = np.where(np.abs(Cm) <= COEFF_NOISE * self.scale, 0.0, Cm)
+        # coefficients whose displacement (Cm/lam; Cm itself for marginal modes) is below
+        # float64 resolution of t_n are rounding noise (e.g. the coupling of an orthogonal
+        # dataset's units after a rotation): drop them
+        noise = COEFF_NOISE * self.scale * np.where(np.abs(lam) > LAMBDA_TOL, np.abs(lam), 1.0)
+        Cm = np.where(np.abs(Cm) <= noise[:, None, :], 0.0, Cm)
         tau_hit, j_hit = _march(X0, Cm, lam, lo, hi, self.tol, remaining,
                                 VELOCITY_TOL * self.scale)
         t_adv = np.where(np.isfinite(tau_hit), np.minimum(tau_hit, remaining), remaining)
@@ -494,8 +516,7 @@ class AffineRun:
                 continue
             for t0, c0, reg, length in reversed(segs):
                 if t >= t0:
-                    f0 = reg.Pr @ (reg.J @ c0 + reg.b)
-                    a = reg.Q.T @ f0
+                    a = reg.amplitudes(c0)[0]
                     c = c0 + reg.Q @ (_phi(reg.lam, t - t0, a) * a)
                     out.append(fl.cd.origin + c @ fl.B + self.Zperp[i] * np.exp(-t))
                     break
