@@ -21,23 +21,26 @@ import sympy as sp
 from theory.datasets import Dataset
 from theory.denoisers import unit_pieces_of
 from theory.errors import NonFiniteError, ShapeError
-from theory.pieces import PIECES, check_model
+from theory.pieces import PIECES, check_model, unit_pieces
 
 LOWER, LINEAR, UPPER = 0, 1, 2
 
 _RHO = sp.Symbol("rho", positive=True)
+_R = sp.Symbol("r", positive=True)
 
 
 @dataclass(frozen=True)
 class UnitParameters:
     """Numeric unit responses at one ``rho``: kinks ``k_lo``, ``k_hi`` (shape ``(N,)``) and the
-    affine coefficients ``A``, ``B`` of shape ``(3, N)`` indexed by piece (lower, linear, upper)."""
+    affine coefficients ``A``, ``B`` of shape ``(3, N)`` indexed by piece (lower, linear, upper),
+    and the kink rates ``dk`` of shape ``(2, N)``."""
 
     rho: float
     k_lo: np.ndarray
     k_hi: np.ndarray
     A: np.ndarray
     B: np.ndarray
+    dk: np.ndarray = None  # (2, N): d k_lo / d rho, d k_hi / d rho
 
 
 def as_batch(Y, d: int, name: str = "y") -> np.ndarray:
@@ -80,16 +83,42 @@ class CompiledDenoiser:
             rows.append([u.coefficients[p][0] for u in units])
         for p in PIECES:
             rows.append([u.coefficients[p][1] for u in units])
-        # the only lambdify of the unit formulas: rho -> (8, N) array
+        # kink rates dk/drho (the probability flow's kinks move with rho(s))
+        rows.append([sp.diff(u.k_lo, _RHO) for u in units])
+        rows.append([sp.diff(u.k_hi, _RHO) for u in units])
+        # the only lambdify of the unit formulas: rho -> (10, N) array; the flat form broadcasts
+        # an array of rho values (entries that do not depend on rho come back as scalars)
         self._table = sp.lambdify(_RHO, sp.Matrix(rows), modules="numpy", cse=True)
+        # every unit is one ramp of (rho, r_n) (equilateral: three identical ramps), so the
+        # per-point table is one broadcast evaluation over (points, units)
+        if dataset.kind == "equilateral":
+            ramp = units[0]
+        else:
+            ramp = unit_pieces(model, _R, _RHO)
+        generic = [ramp.k_lo, ramp.k_hi] + [ramp.coefficients[p][0] for p in PIECES] + [
+            ramp.coefficients[p][1] for p in PIECES] + [sp.diff(ramp.k_lo, _RHO),
+                                                          sp.diff(ramp.k_hi, _RHO)]
+        self._generic = sp.lambdify((_RHO, _R), generic, modules="numpy", cse=True)
 
     @lru_cache(maxsize=4096)
     def _params_cached(self, rho: float) -> UnitParameters:
-        tab = np.array(self._table(rho), dtype=float).reshape(8, self.N)
-        return UnitParameters(rho, tab[0], tab[1], tab[2:5], tab[5:8])
+        tab = np.array(self._table(rho), dtype=float).reshape(10, self.N)
+        return UnitParameters(rho, tab[0], tab[1], tab[2:5], tab[5:8], tab[8:10])
 
     def params(self, rho: float) -> UnitParameters:
         return self._params_cached(float(rho))
+
+    def params_many(self, rho) -> UnitParameters:
+        """Unit parameters at one ``rho`` per point (array of shape ``(n,)``): the fields of
+        :class:`UnitParameters` gain a leading point axis (``k_lo`` (n, N), ``A`` (n, 3, N), ...)."""
+        rho = np.asarray(rho, dtype=float).reshape(-1)
+        shape = (rho.size, self.N)
+        with np.errstate(all="ignore"):
+            vals = self._generic(rho[:, None], self.r[None, :])
+        tab = np.empty((rho.size, 10, self.N))
+        for k, v in enumerate(vals):
+            tab[:, k, :] = np.broadcast_to(v, shape)
+        return UnitParameters(rho, tab[:, 0], tab[:, 1], tab[:, 2:5], tab[:, 5:8], tab[:, 8:10])
 
     # -- evaluation -----------------------------------------------------------------------
     def projections(self, Y) -> np.ndarray:

@@ -49,11 +49,10 @@ import math
 from dataclasses import dataclass, field
 
 import numpy as np
-import sympy as sp
 from scipy.integrate import solve_ivp
 
 from theory.datasets import Dataset, OrthogonalDataset
-from theory.denoisers import RHO, min_cost_denoiser, unit_pieces_of
+from theory.denoisers import min_cost_denoiser
 from theory.errors import NonFiniteError, ShapeError
 from theory.pieces import check_model
 
@@ -143,35 +142,12 @@ def _is_orthogonal(dataset):
 # ------------------------------------------------------------------------------------------------
 # the ivp machinery (single trajectory, full d-dimensional state)
 # ------------------------------------------------------------------------------------------------
-class _KinkVelocity:
-    """``dk/drho`` of each unit's two kinks, from the theory's unit pieces (lambdified once)."""
-
-    _cache: dict = {}
-
-    def __new__(cls, cd: CompiledDenoiser):
-        key = (id(cd.dataset), cd.model)
-        hit = cls._cache.get(key)
-        if hit is None or hit.dataset is not cd.dataset:  # ids are reused after collection
-            obj = super().__new__(cls)
-            units = unit_pieces_of(cd.dataset, cd.model, RHO)
-            rows = [[sp.diff(u.k_lo, RHO) for u in units], [sp.diff(u.k_hi, RHO) for u in units]]
-            obj.f = sp.lambdify(RHO, sp.Matrix(rows), modules="numpy")
-            obj.N = cd.N
-            obj.dataset = cd.dataset
-            cls._cache[key] = obj
-        return cls._cache[key]
-
-    def __call__(self, rho):
-        return np.array(self.f(rho), dtype=float).reshape(2, self.N)
-
-
 class _Field:
     """The field ``F = h_rho(y) - y`` with held pieces and Filippov sliding, plus the margins."""
 
     def __init__(self, cd: CompiledDenoiser, moving: bool):
         self.cd = cd
         self.moving = moving          # probability flow: kinks move, v = -rho dk/drho
-        self.kv = _KinkVelocity(cd) if moving else None
         self.rmin = float(np.min(cd.r))
         self.rmax = float(np.max(cd.r))
 
@@ -181,7 +157,7 @@ class _Field:
     def kink_velocity(self, rho):
         if not self.moving:
             return np.zeros((2, self.cd.N))
-        return -rho * self.kv(rho)
+        return -rho * self.cd.params(rho).dk
 
     def field(self, y, rho, code):
         cd = self.cd
@@ -228,7 +204,6 @@ class _Field:
         old = code[j]
         if old >= ex.SLIDE_LO:
             at_lo = old == ex.SLIDE_LO
-            m = self.margins(y, rho, code)[j]
             # leave towards the side whose one-sided response gamma has reached
             held = self.held(code)
             Fm = cd.drift(y[None], rho, held[None])[0]
@@ -244,7 +219,6 @@ class _Field:
             g_above = p.A[below + 1, j] * kink + p.B[below + 1, j]
             g_below = p.A[below, j] * kink + p.B[below, j]
             code[j] = below + 1 if abs(gamma - g_above) <= abs(gamma - g_below) else below
-            del m
             return code, y
         at_lo = abs(t - p.k_lo[j]) <= abs(t - p.k_hi[j])
         below = LOWER if at_lo else LINEAR
@@ -410,6 +384,24 @@ def score_flow(dataset, y0, rho, *, model="exact", method="exact", times=None, r
     return FlowResult("score", model, method, end, times, np.array(path), events, msg)
 
 
+def _score_batch_ivp(dataset, cd, Y0, rho, model, rtol, atol):
+    """Score-flow endpoints by :class:`numerics.batch_ivp.BatchFlow`, finished as in
+    :func:`score_flow`: analytic flat-piece fixed point, exact continuation past ``TAU_CAP``,
+    per-trajectory hand-off for sliding or stalled points."""
+    from .batch_ivp import BatchFlow
+    tau_cap = TAU_CAP_FACTOR * max(1.0, float(np.max(cd.r)) / rho)
+    out = BatchFlow(cd, rho, moving=False, rtol=rtol, atol=atol).run(Y0, tau_cap, rho)
+    end = out["ystar"].copy()
+    st = out["status"]
+    cont = np.flatnonzero(st == "end")
+    if cont.size:
+        end[cont] = ex.PiecewiseAffineScoreFlow(cd, rho).run(out["Y"][cont]).Y
+    for i in np.flatnonzero(st == "handoff"):
+        end[i] = score_flow(dataset, out["Y"][i], rho, model=model, method="ivp", rtol=rtol,
+                            atol=atol).endpoint
+    return end
+
+
 def _rho_exact(cd, rho, y):
     run = ex.PiecewiseAffineScoreFlow(cd, rho).run(y[None])
     return run.Y[0], int(run.switches[0])
@@ -420,15 +412,15 @@ def score_flow_batch(dataset, Y0, rho, *, model="exact", method="exact", rtol=1e
     """Score-flow endpoints (``tau -> oo``) of many initial points, shape ``(n, d)``.
 
     ``method="exact"``: vectorised over the points (orthogonal closed forms, or the exact
-    piecewise-affine integrator for any ridge dataset); ``"ivp"``: one :func:`score_flow` per point.
+    piecewise-affine integrator for any ridge dataset); ``"ivp"``: the vectorised DOP853 of
+    :mod:`numerics.batch_ivp` (the per-point path of :func:`score_flow` with ``method="ivp"``).
     """
     _check_method(method)
     rho = _positive("rho", rho)
     cd = _setup(dataset, model, rho)
     Y0 = as_batch(Y0, cd.d, "Y0")
     if method == "ivp":
-        return np.array([score_flow(dataset, y, rho, model=model, method="ivp", rtol=rtol,
-                                    atol=atol).endpoint for y in Y0])
+        return _score_batch_ivp(dataset, cd, Y0, rho, model, rtol, atol)
     if _is_orthogonal(dataset):
         return ex.orthogonal_score_flow(cd, Y0, rho, (np.inf,))[0][0]
     return ex.PiecewiseAffineScoreFlow(cd, rho).run(Y0).Y
@@ -581,13 +573,32 @@ def probability_flow_batch(dataset, Y0, *, c, sigma_max, sigma_min=0.0, model="e
     """Probability-flow endpoints of many initial points, shape ``(n, d)``.
 
     ``method="exact"`` (orthogonal data): the closed forms, vectorised over points and
-    coordinates; ``"ivp"``: one :func:`probability_flow` per point.
+    coordinates; ``"ivp"``: the vectorised DOP853 of :mod:`numerics.batch_ivp` (the per-point
+    path of :func:`probability_flow` with ``method="ivp"``), any dataset.
     """
     cd, rho0, s_end = _probability_setup(dataset, c, sigma_max, sigma_min, model, method)
     Y0 = as_batch(Y0, cd.d, "Y0")
     if method == "exact":
         _require_orthogonal(dataset)
         return ex.orthogonal_probability_flow(cd, Y0, rho0, (s_end,))[0][0]
-    return np.array([probability_flow(dataset, y, c=c, sigma_max=sigma_max, sigma_min=sigma_min,
-                                      model=model, method="ivp", rtol=rtol, atol=atol).endpoint
-                     for y in Y0])
+    from .batch_ivp import BatchFlow
+    rmin = float(np.min(cd.r))
+    s_stop = min(s_end, math.log(rho0 / (FINAL_RHO * rmin)))
+    rho_final = rho0 * math.exp(-s_end) if math.isfinite(s_end) else 0.0
+    out = BatchFlow(cd, rho0, moving=True, rtol=rtol, atol=atol).run(Y0, s_stop, rho_final)
+    st, Y, s = out["status"], out["Y"], out["t"]
+    end = Y.copy()
+    settled = st == "settled"
+    if settled.any():  # flat-piece law y* + (y - y*) e^{-(s_end - s)}, exact
+        ys = out["ystar"][settled]
+        end[settled] = ys + (Y[settled] - ys) * _flat_decay(s_end - s[settled])[:, None]
+    cont = np.flatnonzero(st == "end")
+    if cont.size and s_end > s_stop:  # below FINAL_RHO min r: exactly, the rho = 0 denoiser
+        end[cont] = ex.PiecewiseAffineScoreFlow(cd, 0.0).run(Y[cont], tau_end=s_end - s_stop).Y
+    for i in np.flatnonzero(st == "handoff"):
+        rho_i = rho0 * math.exp(-s[i])
+        end[i] = _probability_ivp(
+            cd, Y[i], rho_i, s_end - s[i], np.array([0.0]), t_span=None,
+            rho_of=lambda ss, r_=rho_i: r_ * math.exp(-ss), sdot_of=lambda ss: 1.0,
+            s_of=lambda ss: ss, rtol=rtol, atol=atol)[0]
+    return end

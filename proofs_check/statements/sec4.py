@@ -645,11 +645,15 @@ def c0_gap_hp(ds, y0, sigma_max):
     t, r = _coordinates_hp(ds, y0), list(hp_dataset(ds).r)
     if any(2 * tn == rn for tn, rn in zip(t, r)):
         return None  # a coordinate exactly at r_n/2: the fixed-kinks threshold is infinite
-    ex = c0_threshold("exact", t, r, hp(sigma_max))
-    fk = c0_threshold("taylor-fixed-kinks", t, r, hp(sigma_max))
+    # a coordinate x r_n from a vertex costs |log10 x| digits to the log's cancellation
+    xs = [float(min(tn, rn - tn) / rn) for tn, rn in zip(t, r) if 0 < tn < rn]
+    dps = 50 + 2 * max([0] + [int(-math.log10(x)) for x in xs if x > 0]) + 10
+    t, r = [sp.Float(v, dps) for v in t], [sp.Float(v, dps) for v in r]
+    ex = c0_threshold("exact", t, r, sp.Float(hp(sigma_max), dps))
+    fk = c0_threshold("taylor-fixed-kinks", t, r, sp.Float(hp(sigma_max), dps))
     if ex is None or fk is None or ex == 0 or not fk.is_finite:
         return None
-    return float(sp.N(fk / ex - 1, 50))
+    return float(sp.N((fk - ex) / ex, dps))
 
 
 def check_thm_4_4(instance, c0=_c0_closed_form) -> Margin:
@@ -767,10 +771,16 @@ def _gap_bounds_hp(ds, y0, sigma_max):
     for tn, r in zip(_coordinates_hp(ds, y0), shadow.r):
         if not (0 < tn < r) or 2 * tn == r:
             continue
-        ex = c0_coordinate("exact", tn, r, hp(sigma_max))
-        fk = c0_coordinate("taylor-fixed-kinks", tn, r, hp(sigma_max))
         x = sp.Min(tn, r - tn) / r
-        g = sp.N(fk / ex - 1, 50)
+        # g - x ~ 4x^2/3 must be resolved: fk = ln(1/(1 - 2x)) r/(2 sigma) loses |log10 x|
+        # digits to cancellation, and g - x another |log10 x|: work at 50 + 2|log10 x| digits
+        # (the inputs are exact values of 50-digit Floats, so extending them is exact)
+        dps = 50 + 2 * max(0, int(-math.log10(float(x)))) + 10
+        tn_, r_, s_ = (sp.Float(v, dps) for v in (tn, r, hp(sigma_max)))
+        ex = c0_coordinate("exact", tn_, r_, s_)
+        fk = c0_coordinate("taylor-fixed-kinks", tn_, r_, s_)
+        g = sp.N((fk - ex) / ex, dps)
+        x = sp.Min(tn_, r_ - tn_) / r_
         out.append((float(x), float((g - x) / x ** 2), float((x / (1 - 2 * x) - g) / x ** 2),
                     float(g)))
     return out
