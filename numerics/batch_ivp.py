@@ -82,11 +82,25 @@ class BatchFlow:
             return arr[P, self.cols]
         return np.take_along_axis(arr, P[:, None, :], axis=1)[:, 0, :]
 
-    def field(self, C, t, P):
+    def held(self, P):
+        """Per-step data of the held pieces: the piece masks, and for a fixed ``rho`` the held
+        coefficients themselves (they do not change within a step)."""
+        masks = [(P == k).astype(float) for k in (LOWER, LINEAR, UPPER)]
+        if self.moving:
+            return masks, None
+        p = self._p_fixed
+        return masks, (self._take(p.A, P), self._take(p.B, P))
+
+    def field(self, C, t, P, held=None):
         """``h(y) - y`` in span coordinates: ``G Ut - c`` with ``G`` the held unit responses."""
-        p = self.params(t)
-        T = C @ self.Ut.T
-        G = self._take(p.A, P) * T + self._take(p.B, P)
+        masks, fixed = self.held(P) if held is None else held
+        if fixed is not None:
+            A, B = fixed
+        else:
+            v = self.cd.coefficients_many(self.rho(t))
+            A = masks[0] * v[0] + masks[1] * v[1] + masks[2] * v[2]
+            B = masks[0] * v[3] + masks[1] * v[4] + masks[2] * v[5]
+        G = A * (C @ self.Ut.T) + B
         return G @ self.Ut - C
 
     def margins(self, C, t, P):
@@ -110,11 +124,12 @@ class BatchFlow:
         K = np.empty((_dop.N_STAGES + 1, n, d))
         K[0] = F0
         hh = h[:, None]
+        held = self.held(P)
         for s in range(1, _dop.N_STAGES):
             dY = np.tensordot(_A[s, :s], K[:s], axes=(0, 0)) * hh
-            K[s] = self.field(Y + dY, t + _C[s] * h, P)
+            K[s] = self.field(Y + dY, t + _C[s] * h, P, held)
         Y_new = Y + np.tensordot(_B, K[:-1], axes=(0, 0)) * hh
-        K[-1] = self.field(Y_new, t + h, P)
+        K[-1] = self.field(Y_new, t + h, P, held)
         scale = self.atol + np.maximum(np.abs(Y), np.abs(Y_new)) * self.rtol
         err5 = np.tensordot(_E5, K, axes=(0, 0)) / scale
         err3 = np.tensordot(_E3, K, axes=(0, 0)) / scale

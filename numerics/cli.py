@@ -8,6 +8,7 @@ Commands (``flows COMMAND --help`` for every option; ``--json`` prints one JSON 
                    [--threshold T] [--norm l2|linf]
     flows threshold --data F --y0 ... --sigma-max S [--model M] [--confirm [--method M]]
     flows classify --data F --y ... [--threshold T] [--norm l2|linf]
+    flows experiment NAME --out DIR [--quick] [--workers K] [--scheduler ADDR]
 
 Data files are JSON objects ``{"kind": "orthogonal"|"obtuse"|"equilateral", "points": [[...]]}``
 with ``points[0]`` the apex ``x_0`` for orthogonal/obtuse data.  Vectors are comma-separated;
@@ -167,7 +168,9 @@ def _configure_endpoint(p: argparse.ArgumentParser) -> None:
     p.add_argument("--sigma-min", type=parse_number, default=None,
                    help="final noise level (probability flow; default 0: the limit s -> oo)")
     p.add_argument("--model", choices=MODELS, default="exact")
-    p.add_argument("--method", choices=("exact", "ivp"), default="exact")
+    p.add_argument("--method", choices=("exact", "ivp"), default=None,
+                   help="integrator (default: exact where it exists -- every score flow, the "
+                        "probability flow on orthogonal data -- else ivp)")
     p.add_argument("--threshold", type=parse_number, default=None,
                    help="classification threshold (default 1e-6 * max_n r_n)")
     p.add_argument("--norm", choices=NORMS, default="l2")
@@ -187,6 +190,8 @@ def _run_endpoint(args: argparse.Namespace) -> dict:
     dataset = load_dataset(args.data)
     y0 = as_batch(args.y0, dataset.d, "--y0")[0]
     threshold = default_threshold(dataset) if args.threshold is None else args.threshold
+    if args.method is None:  # the probability flow has closed forms on orthogonal data only
+        args.method = "exact" if score or dataset.kind == "orthogonal" else "ivp"
     out: dict = {}
     if score:
         rho = _finite(args.rho, "--rho")

@@ -99,6 +99,7 @@ class CompiledDenoiser:
             ramp.coefficients[p][1] for p in PIECES] + [sp.diff(ramp.k_lo, _RHO),
                                                           sp.diff(ramp.k_hi, _RHO)]
         self._generic = sp.lambdify((_RHO, _R), generic, modules="numpy", cse=True)
+        self._generic_ab = sp.lambdify((_RHO, _R), generic[2:8], modules="numpy", cse=True)
 
     @lru_cache(maxsize=4096)
     def _params_cached(self, rho: float) -> UnitParameters:
@@ -119,6 +120,15 @@ class CompiledDenoiser:
         for k, v in enumerate(vals):
             tab[:, k, :] = np.broadcast_to(v, shape)
         return UnitParameters(rho, tab[:, 0], tab[:, 1], tab[:, 2:5], tab[:, 5:8], tab[:, 8:10])
+
+    def coefficients_many(self, rho) -> list:
+        """The six affine coefficients ``[A_lower, A_linear, A_upper, B_lower, B_linear,
+        B_upper]`` at one ``rho`` per point (array ``(n,)``), each broadcastable to ``(n, N)``
+        (a coefficient that does not depend on ``rho`` or ``r`` stays a scalar): the cheap
+        per-stage evaluation of :mod:`numerics.batch_ivp`."""
+        rho = np.asarray(rho, dtype=float).reshape(-1, 1)
+        with np.errstate(all="ignore"):
+            return self._generic_ab(rho, self.r[None, :])
 
     # -- evaluation -----------------------------------------------------------------------
     def projections(self, Y) -> np.ndarray:
