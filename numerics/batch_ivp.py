@@ -41,7 +41,7 @@ from .flows import DEAD_BAND, FIXED_POINT_TOL, MAX_STALLS_PER_UNIT, STALL_TOL
 #: its hysteresis band; the snap onto the kink then removes it.  Half the per-trajectory
 #: integrator's ``KINK_TOL``: the event is placed as precisely as that integrator places it.
 EVENT_TOL = 0.5 * ex.KINK_TOL
-#: Regula-falsi trials per event before the end of the bracket past the kink is taken.
+#: Regula-falsi trials per event before the point is handed to the per-trajectory integrator.
 MAX_EVENT_TRIALS = 60
 #: DOP853 step-size controller (SciPy's constants; order 7 error estimate).
 SAFETY, MIN_FACTOR, MAX_FACTOR, ERROR_EXPONENT = 0.9, 0.2, 10.0, -1.0 / 8.0
@@ -233,6 +233,8 @@ class BatchFlow:
         # event bracket on the step length: (lo, m_lo) before the kink, (hi, m_hi) past it
         in_event = np.zeros(n, dtype=bool)
         ev = {k: np.zeros(n) for k in ("lo", "hi", "mlo", "mhi", "h_after", "side")}
+        ev_j = np.zeros(n, np.int64)          # the unit whose margin the bracket follows
+        mstart = np.zeros((n, N))             # all margins at the bracket's low end
         trials = np.zeros(n, np.int64)
         y_last_event = Y.copy()
         check_fixed = np.ones(n, dtype=bool)
@@ -266,68 +268,73 @@ class BatchFlow:
             rejected[bad] = True
             # accepted by the error estimate: look for a kink crossed within the step
             acc = np.flatnonzero(ok_err)
-            ia = idx[acc]
-            m = self.margins(Y_new[acc], ti[acc] + h_try[acc], Pi[acc])
-            g = np.min(m, axis=1)
+            ia, ha = idx[acc], h_try[acc]
+            Ya, Fa = Y_new[acc], F_new[acc]
+            m = self.margins(Ya, ti[acc] + ha, Pi[acc])
+            jmin = np.argmin(m, axis=1)
+            g = m[np.arange(acc.size), jmin]
             crossed = g < 0
             located = crossed & (g >= -EVENT_TOL * self.rmax)
-            # too many trials: take the end past the kink
-            located |= crossed & (trials[ia] >= MAX_EVENT_TRIALS)
-            free = ~crossed
+            was_event = in_event[ia]
             # (i) no crossing: commit the step
+            free = ~crossed
             c_ = ia[free]
             if c_.size:
-                was_event = in_event[c_]
-                Y[c_], F[c_], t[c_] = Y_new[acc][free], F_new[acc][free], t[c_] + h_try[acc][free]
-                # an event trial that landed short of the kink moves the bracket's low end: the
-                # remaining bracket is re-based at the new start
-                ev_pts = c_[was_event]
-                if ev_pts.size:
-                    adv = h_try[acc][free][was_event]
-                    same = ev_pts[ev["side"][ev_pts] == -1.0]
-                    ev["mhi"][same] *= 0.5  # Illinois: the same end twice -> halve the other's
-                    ev["hi"][ev_pts] -= adv
-                    ev["lo"][ev_pts] = 0.0
-                    ev["mlo"][ev_pts] = g[free][was_event]
-                    ev["side"][ev_pts] = -1.0
-                    trials[ev_pts] += 1
-                plain = c_[~was_event]
-                fac = np.where(rejected[plain], np.minimum(1.0, grow[acc][free][~was_event]),
-                               grow[acc][free][~was_event])
-                h[plain] = h_try[acc][free][~was_event] * fac
-                rejected[plain] = False
+                Y[c_], F[c_], t[c_] = Ya[free], Fa[free], t[c_] + ha[free]
+                plain = free & ~was_event
+                pl = ia[plain]
+                fac = np.where(rejected[pl], np.minimum(1.0, grow[acc][plain]), grow[acc][plain])
+                h[pl] = ha[plain] * fac
+                rejected[pl] = False
+                # an event trial that landed short of the kink: re-base the bracket at the new
+                # start (its low end), Illinois-halving the far end's value on a repeat
+                short = free & was_event
+                e_ = ia[short]
+                if e_.size:
+                    ev["mhi"][e_] *= np.where(ev["side"][e_] == -1.0, 0.5, 1.0)
+                    ev["hi"][e_] -= ha[short]
+                    ev["lo"][e_] = 0.0
+                    mstart[e_] = m[short]
+                    ev["mlo"][e_] = m[short][np.arange(e_.size), ev_j[e_]]
+                    ev["side"][e_] = -1.0
+                    trials[e_] += 1
                 check_fixed[c_] = True
-            # (ii) crossed but not located: start or narrow the bracket
+            # (ii) crossed, not yet located: open, re-target or narrow the bracket on the step
+            # length for the unit that crosses (regula falsi on that unit's margin)
             nl = crossed & ~located
-            b_ = ia[nl]
-            if b_.size:
-                new = b_[~in_event[b_]]
-                if new.size:
-                    k_new = np.flatnonzero(nl)[~in_event[b_]]
-                    ev["lo"][new], ev["mlo"][new] = 0.0, np.min(
-                        self.margins(Y[new], t[new], P[new]), axis=1)
-                    ev["h_after"][new] = h_try[acc][k_new] * grow[acc][k_new]
-                    ev["side"][new] = 0.0
-                    trials[new] = 0
-                    in_event[new] = True
-                ev["hi"][b_], ev["mhi"][b_] = h_try[acc][nl], g[nl]
-                old = b_[ev["side"][b_] == 1.0]
-                ev["mlo"][old] *= 0.5  # Illinois: the same end twice -> halve the other's value
+            if nl.any():
+                new = nl & ~was_event
+                k_ = ia[new]
+                if k_.size:
+                    mstart[k_] = self.margins(Y[k_], t[k_], P[k_])
+                    ev["h_after"][k_] = ha[new] * grow[acc][new]
+                    in_event[k_] = True
+                    trials[k_] = 0
+                    ev["side"][k_] = 0.0
+                    ev_j[k_] = jmin[new]
+                retarget = nl & was_event & (jmin != ev_j[ia])   # another unit crosses first
+                r_ = ia[retarget]
+                ev_j[r_] = jmin[retarget]
+                ev["side"][r_] = 0.0
+                o_ = ia[new | retarget]
+                ev["lo"][o_], ev["mlo"][o_] = 0.0, mstart[o_, ev_j[o_]]
+                b_ = ia[nl]
+                ev["mlo"][b_] *= np.where(ev["side"][b_] == 1.0, 0.5, 1.0)  # Illinois
+                ev["hi"][b_], ev["mhi"][b_] = ha[nl], g[nl]
                 ev["side"][b_] = 1.0
                 trials[b_] += 1
             # (iii) located: commit to the event, switch the unit
             l_ = ia[located]
             if l_.size:
-                Yl = Y_new[acc][located]
-                tl = t[l_] + h_try[acc][located]
-                j = np.argmin(m[located], axis=1)
-                Pl, Yl, slide = self.switch(Yl, tl, P[l_], j)
+                Yl = Ya[located]
+                tl = t[l_] + ha[located]
+                Pl, Yl, slide = self.switch(Yl, tl, P[l_], jmin[located])
                 moved = np.max(np.abs(Yl - y_last_event[l_]), axis=1) > STALL_TOL * self.rmax
                 stalls[l_] = np.where(moved, 0, stalls[l_] + 1)
                 y_last_event[l_] = Yl
                 Y[l_], t[l_], P[l_] = Yl, tl, Pl
                 events[l_] += 1
-                h[l_] = np.where(in_event[l_], ev["h_after"][l_], h_try[acc][located])
+                h[l_] = np.where(in_event[l_], ev["h_after"][l_], ha[located])
                 in_event[l_] = False
                 rejected[l_] = False
                 handoff = l_[slide | (stalls[l_] > MAX_STALLS_PER_UNIT * N)]
@@ -336,6 +343,9 @@ class BatchFlow:
                 if keep.size:
                     F[keep] = self.field(Y[keep], t[keep], P[keep])
                     check_fixed[keep] = True
+            # an event that regula falsi cannot pin down (e.g. a margin that does not cross
+            # transversally) goes to the per-trajectory integrator from the last committed state
+            status[(status == 0) & in_event & (trials > MAX_EVENT_TRIALS)] = 3
         Y = cd.origin + Y @ self.B + Zperp * np.exp(-t)[:, None]
         return {"Y": Y, "t": t, "status": np.array(["running", "settled", "end", "handoff"])[status],
                 "ystar": ystar, "events": events, "steps": steps}

@@ -304,7 +304,7 @@ def _figure(out_dir, dataset, results, ends, pkey, paths) -> str:
     ax.legend(fontsize=7, loc="upper left")
     bar_panel(fig.add_subplot(2, 3, 5), results["probability_flow"]["ode"]["l2"][thr],
               f"probability flow, exact ODE below the switch (c={p['c']:g}, "
-              f"sigma_switch={p['sigma_switch']:.3g})\nl2 threshold {p['threshold']:g}")
+              f"sigma_switch={p['sigma_switch']:.4g})\nl2 threshold {p['threshold']:g}")
     ax = fig.add_subplot(2, 3, 6)
     cs = p["c_sweep"]
     x = np.arange(len(cs))

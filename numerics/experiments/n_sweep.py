@@ -70,7 +70,7 @@ def _figure(out_dir, results) -> str:
             rects = ax.bar(x + (j - 1.5) * w, vals, w, color=CLASS_COLORS[k], label=k)
             for rect, v in zip(rects, vals):
                 if v > 0:
-                    ax.annotate(f"{v:.0f}", (rect.get_x() + rect.get_width() / 2, v),
+                    ax.annotate(f"{v:.0f}" if v >= 1 else f"{v:.1f}", (rect.get_x() + rect.get_width() / 2, v),
                                 ha="center", va="bottom", fontsize=7)
         ax.set_xticks(x, [f"N = {n}" for n in Ns])
         ax.set_ylim(0, 110)
