@@ -93,10 +93,11 @@ def _figure(out_dir, drawn, results) -> str:
     ax.plot([0, 1, 1, 0, 0], [0, 0, 1, 1, 0], color="tab:gray", lw=0.8)
     ax.plot([0, 1, 0, 1], [0, 0, 1, 1], "o", color="tab:red", ms=6, label="vertices")
     ax.set_aspect("equal")
+    ax.set_ylim(-0.1, 1.32)  # headroom above the box for the legend (it hid a vertex)
     ax.set_xlabel("$y_1$")
     ax.set_ylabel("$y_2$")
     ax.set_title(f"probability-flow paths, rho_0 = c·sigma_max = {p['rho0']:g}")
-    ax.legend(fontsize=8, loc="lower right")
+    ax.legend(fontsize=8, loc="upper center", ncol=4, handlelength=1.5, columnspacing=1.0)
     ax = axes[1]
     s = np.linspace(0, p["s_max"], p["n_times"])
     tau = np.linspace(0, p["tau_max"], p["n_times"])
