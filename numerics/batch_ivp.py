@@ -35,7 +35,7 @@ from scipy.integrate._ivp import dop853_coefficients as _dop
 
 from . import exact as ex
 from .evaluate import LINEAR, LOWER, UPPER, CompiledDenoiser
-from .flows import DEAD_BAND, FIXED_POINT_TOL, MAX_STALLS_PER_UNIT, STALL_TOL
+from .flows import MAX_STALLS_PER_UNIT, STALL_TOL, fixed_point_inside, kink_band
 
 #: A located kink event leaves the unit at most this far (times ``max r``) beyond the end of
 #: its hysteresis band; the snap onto the kink then removes it.  Half the per-trajectory
@@ -112,10 +112,7 @@ class BatchFlow:
         T = C @ self.Ut.T
         lo = np.where(P == LOWER, -np.inf, np.where(P == LINEAR, k_lo, k_hi))
         hi = np.where(P == LOWER, k_lo, np.where(P == LINEAR, k_hi, np.inf))
-        rho = self.rho(t)[:, None]
-        band = np.where(rho < DEAD_BAND * self.rmin, DEAD_BAND * self.rmin,
-                        ex.KINK_TOL * self.rmax)
-        return np.minimum(T - lo, hi - T) + band
+        return np.minimum(T - lo, hi - T) + kink_band(self.rho(t)[:, None], self.rmin, self.rmax)
 
     # -- one DOP853 step for a sub-batch ------------------------------------------------------
     def step(self, Y, t, h, P, F0):
@@ -201,9 +198,7 @@ class BatchFlow:
         pf = cd.params(rho_final)
         k_lo = np.broadcast_to(p.k_lo, Ts.shape)
         k_hi = np.broadcast_to(p.k_hi, Ts.shape)
-        tol = FIXED_POINT_TOL * self.rmax
-        inside = np.where(P[idx] == LOWER, (Ts <= pf.k_lo + tol) & (Ts <= k_lo + tol),
-                          (Ts >= pf.k_hi - tol) & (Ts >= k_hi - tol))
+        inside = fixed_point_inside(P[idx], Ts, k_lo, k_hi, pf, self.rmax)
         ok = np.zeros(Y.shape[0], dtype=bool)
         ok[idx] = np.all(inside, axis=1)
         ystar[idx] = ys

@@ -142,6 +142,22 @@ def _is_orthogonal(dataset):
 # ------------------------------------------------------------------------------------------------
 # the ivp machinery (single trajectory, full d-dimensional state)
 # ------------------------------------------------------------------------------------------------
+def kink_band(rho, rmin: float, rmax: float):
+    """Hysteresis of the kink events (shared by both ivp integrators): a crossing counts only this
+    far beyond the kink -- ``KINK_TOL max r`` (a unit resting on its kink would otherwise trigger
+    on rounding noise), ``DEAD_BAND min r`` once ``rho`` is that small.  ``rho`` may be an array."""
+    return np.where(np.asarray(rho) < DEAD_BAND * rmin, DEAD_BAND * rmin, ex.KINK_TOL * rmax)
+
+
+def fixed_point_inside(code, Ts, k_lo, k_hi, pf, rmax: float):
+    """Per unit: does the flat-piece fixed point's projection ``Ts`` stay in its region now (kinks
+    ``k_lo``, ``k_hi``) and at the final noise level (parameters ``pf``), within
+    ``FIXED_POINT_TOL max r`` (float64 rounding of ``o + sum B_n u_n``)?"""
+    tol = FIXED_POINT_TOL * rmax
+    return np.where(code == LOWER, (Ts <= pf.k_lo + tol) & (Ts <= k_lo + tol),
+                    (Ts >= pf.k_hi - tol) & (Ts >= k_hi - tol))
+
+
 class _Field:
     """The field ``F = h_rho(y) - y`` with held pieces and Filippov sliding, plus the margins."""
 
@@ -192,8 +208,7 @@ class _Field:
             m[S] = np.minimum(gamma - g_above, g_below - gamma)
         # hysteresis: a crossing counts only KINK_TOL beyond the kink (a unit resting on its kink
         # would otherwise trigger on rounding noise); DEAD_BAND once rho is that small
-        band = DEAD_BAND * self.rmin if rho < DEAD_BAND * self.rmin else ex.KINK_TOL * self.rmax
-        return m + band
+        return m + kink_band(rho, self.rmin, self.rmax)
 
     def switch(self, y, rho, code, j):
         """New code after unit ``j`` reached the end of its range at ``y``; returns (code, y)."""
@@ -247,9 +262,7 @@ class _Field:
         ystar = cd.origin + B @ cd.U
         Ts = (ystar - cd.origin) @ cd.U.T
         pf = cd.params(rho_final)
-        tol = FIXED_POINT_TOL * self.rmax
-        ok = np.where(code == LOWER, (Ts <= pf.k_lo + tol) & (Ts <= p.k_lo + tol),
-                      (Ts >= pf.k_hi - tol) & (Ts >= p.k_hi - tol))
+        ok = fixed_point_inside(code, Ts, p.k_lo, p.k_hi, pf, self.rmax)
         return ystar if np.all(ok) else None
 
 
