@@ -1,15 +1,14 @@
 """Datasets and float network parameters shared by the experiments (paper §5, App. B-C)."""
 from __future__ import annotations
 
-from dataclasses import dataclass
 from functools import lru_cache
 
-import numpy as np
 import sympy as sp
 
 from theory.datasets import EquilateralTriangle, ObtuseSimplex, OrthogonalDataset
-from theory.denoisers import min_cost_denoiser
 from theory.errors import ShapeError
+
+from ..network import ShallowNetwork
 
 
 @lru_cache(maxsize=32)
@@ -39,35 +38,6 @@ def equilateral_triangle() -> EquilateralTriangle:
     return EquilateralTriangle([[0, 1], [-s3 / 2, -sp.Rational(1, 2)], [s3 / 2, -sp.Rational(1, 2)]])
 
 
-@dataclass(frozen=True)
-class NetworkArrays:
-    """Float parameters of eq. 4: ``h(y) = relu(Y W^T + b) A + Y V^T + c``.
-
-    ``A`` (K, d) output weights ``a_k``, ``W`` (K, d) input weights ``w_k``, ``b`` (K,), ``V``
-    (d, d), ``c`` (d,)."""
-
-    A: np.ndarray
-    W: np.ndarray
-    b: np.ndarray
-    V: np.ndarray
-    c: np.ndarray
-
-    def __call__(self, Y) -> np.ndarray:
-        Y = np.atleast_2d(np.asarray(Y, dtype=float))
-        return np.maximum(Y @ self.W.T + self.b, 0.0) @ self.A + Y @ self.V.T + self.c
-
-    def perturbed(self, rng: np.random.Generator, scale: float) -> "NetworkArrays":
-        """Add i.i.d. ``N(0, scale^2)`` to every input weight and bias (the ReLU boundaries); the
-        output weights, skip connection and bias are kept (Fig. 1: "small deviations in the ReLU
-        boundaries of the trained denoiser")."""
-        return NetworkArrays(self.A, self.W + scale * rng.standard_normal(self.W.shape),
-                             self.b + scale * rng.standard_normal(self.b.shape), self.V, self.c)
-
-
-def network_arrays(dataset, rho) -> NetworkArrays:
-    """Float arrays of :meth:`theory.denoisers.RidgeDenoiser.network` (exact model), converted once."""
-    net = min_cost_denoiser(dataset, rho).network()
-    f = lambda m: np.array([[float(x) for x in v] for v in m])  # noqa: E731
-    return NetworkArrays(A=f(net.a), W=f(net.w), b=np.array([float(x) for x in net.b]),
-                         V=np.array(net.V.tolist(), dtype=float),
-                         c=np.array([float(x) for x in net.c]))
+def network_arrays(dataset, rho) -> ShallowNetwork:
+    """Float parameters of the exact min-cost denoiser (:meth:`ShallowNetwork.from_closed_form`)."""
+    return ShallowNetwork.from_closed_form(dataset, rho)
