@@ -47,3 +47,8 @@ class LowNoiseError(InputError):
 
 class NotMinimalWarning(UserWarning):
     """The closed form still interpolates but is no longer the minimum-cost interpolant."""
+
+
+class MissingExtraError(InputError):
+    """An optional dependency is not installed; the message names the extra to install, e.g.
+    ``training needs JAX and optax: pip install 'memorization-flows[train]'``."""
