@@ -257,7 +257,7 @@ class EquilateralTriangle(Dataset):
 def make_dataset(kind: str, points, **options) -> Dataset:
     """Build the dataset of ``kind`` (``orthogonal`` | ``obtuse`` | ``equilateral``)."""
     classes = {"orthogonal": OrthogonalDataset, "obtuse": ObtuseSimplex,
-               "equilateral": EquilateralTriangle}
+               "equilateral": EquilateralTriangle, "general": GeneralDataset}
     if kind not in classes:
         raise ValueError(f"unknown dataset kind {kind!r}; choose one of {', '.join(KINDS)}")
     return classes[kind](points, **options)
@@ -272,3 +272,73 @@ def from_json(data: dict) -> Dataset:
     if "allow_right_angles" in extra:
         options["allow_right_angles"] = bool(extra.pop("allow_right_angles"))
     return make_dataset(data["kind"], data["points"], **options)
+
+
+class GeneralDataset(Dataset):
+    """Any finite set of distinct points (``kind = "general"``), for the score models that need no
+    special geometry (:mod:`numerics.models`).
+
+    Validated in float64 with NumPy (finite coordinates, equal lengths, no two points within
+    ``GEOMETRY_RTOL`` of the data's scale), so that thousands of points load in milliseconds;
+    ``array`` holds them as an ``(M, d)`` float array and ``points`` (SymPy vectors, as for every
+    dataset) is built on first use.
+    """
+
+    kind = "general"
+
+    def __init__(self, points):
+        import numpy as np
+
+        try:
+            rows = [list(p) for p in points]
+        except TypeError as exc:
+            raise ShapeError("points must be a list of coordinate lists") from exc
+        if not rows or not rows[0]:
+            raise ShapeError("no points given" if not rows else "points have no coordinates")
+        for i, row in enumerate(rows):
+            if len(row) != len(rows[0]):
+                raise ShapeError(f"point {i} has {len(row)} coordinates, point 0 has {len(rows[0])}")
+            for j, v in enumerate(row):
+                if isinstance(v, (bool, str)) or not isinstance(v, (int, float)) and \
+                        type(v).__module__ != "numpy" and not isinstance(v, sp.Basic):
+                    raise ShapeError(f"point {i}, coordinate {j}: expected a number, got {v!r}")
+        X = np.array(rows, dtype=float)
+        if not np.all(np.isfinite(X)):
+            i, j = np.argwhere(~np.isfinite(X))[0]
+            raise NonFiniteError(f"point {i}, coordinate {j} is {X[i, j]} (every coordinate must "
+                                 "be finite)")
+        self.array = X
+        self.size, self.d = X.shape
+        self.exact = False
+        self._points = None
+        scale = max(float(np.max(np.linalg.norm(X, axis=1))), 1e-300)
+        order = np.lexsort(X.T[::-1])  # duplicates are neighbours in lexicographic order...
+        close = np.max(np.abs(np.diff(X[order], axis=0)), axis=1) <= GEOMETRY_RTOL * scale
+        for k in np.flatnonzero(close):
+            raise DuplicatePointError(f"points {order[k]} and {order[k + 1]} coincide: "
+                                      f"{X[order[k]].tolist()}")
+        if self.size <= 2000:  # ...up to rounding: also check all pairs when affordable
+            sq = np.einsum("md,md->m", X, X)
+            D2 = sq[:, None] + sq[None, :] - 2 * X @ X.T
+            np.fill_diagonal(D2, np.inf)
+            i, j = np.unravel_index(np.argmin(D2), D2.shape)
+            if np.sqrt(max(D2[i, j], 0.0)) <= GEOMETRY_RTOL * scale:
+                raise DuplicatePointError(f"points {min(i, j)} and {max(i, j)} coincide: "
+                                          f"{X[i].tolist()}")
+
+    @property
+    def points(self):
+        if self._points is None:
+            self._points = tuple(sp.Matrix([sp.Float(float(v), 17) for v in row])
+                                 for row in self.array)
+        return self._points
+
+    @points.setter
+    def points(self, value):  # Dataset.__init__ is not called; kept for API symmetry
+        self._points = value
+
+    def to_json(self) -> dict:
+        return {"kind": self.kind, "points": self.array.tolist()}
+
+
+KINDS = KINDS + ("general",)
