@@ -167,16 +167,28 @@ def _configure_endpoint(p: argparse.ArgumentParser) -> None:
     p.add_argument("--sigma-max", type=parse_number, help="initial noise level (probability flow)")
     p.add_argument("--sigma-min", type=parse_number, default=None,
                    help="final noise level (probability flow; default 0: the limit s -> oo)")
-    p.add_argument("--model", choices=MODELS, default="exact")
+    p.add_argument("--model", choices=MODELS, default=None, help="score model variant of the "
+                   "closed forms (default exact)")
     p.add_argument("--method", choices=("exact", "ivp"), default=None,
                    help="integrator (default: exact where it exists -- every score flow, the "
                         "probability flow on orthogonal data -- else ivp)")
     p.add_argument("--threshold", type=parse_number, default=None,
                    help="classification threshold (default 1e-6 * max_n r_n)")
     p.add_argument("--norm", choices=NORMS, default="l2")
+    from .models.endpoint_cli import add_model_options
+    add_model_options(p, parse_number)  # --denoiser / --net: the generic flows (docs/models.md)
 
 
 def _run_endpoint(args: argparse.Namespace) -> dict:
+    from .models.endpoint_cli import run_generic_endpoint, wants_generic
+    if wants_generic(args):
+        return run_generic_endpoint(args, load_dataset, UsageError)
+    generic = [o for o, v in (("--delta", args.delta), ("--eps", args.eps), ("--sigma-c",
+               args.sigma_c), ("--sigma", args.sigma), ("--sampler", args.sampler),
+               ("--steps", args.steps), ("--tau-max", args.tau_max)) if v is not None]
+    if generic:
+        raise UsageError(f"{generic[0]} needs --denoiser NAME or --net NET")
+    args.model = args.model or "exact"
     score = args.flow == "score"
     wrong = ([("--c", args.c), ("--sigma-max", args.sigma_max), ("--sigma-min", args.sigma_min)]
              if score else [("--rho", args.rho)])
