@@ -13,6 +13,8 @@ n-sweep               :mod:`.n_sweep`                            Fig. 3
 score-fields          :mod:`.score_fields`                       Figs. 4, 5, 15
 taylor-vs-exact       :mod:`.taylor_vs_exact`                    Fig. 16
 early-stopping-map    :mod:`.early_stopping_map`                 Thm 4.4
+score-smoothing       :mod:`.score_smoothing`                    Chen 2025 (other models)
+model-comparison      :mod:`.model_comparison`                   all score models, one data set
 ====================  =========================================  =============================
 
 ``QUICK`` holds the tiny configurations used by ``flows experiment NAME --quick`` and the tests.
@@ -30,6 +32,8 @@ EXPERIMENTS = {
     "score-fields": "score_fields",
     "taylor-vs-exact": "taylor_vs_exact",
     "early-stopping-map": "early_stopping_map",
+    "score-smoothing": "score_smoothing",
+    "model-comparison": "model_comparison",
 }
 
 #: Tiny sizes (seconds each): smoke runs, tests, ``--quick``.
@@ -40,6 +44,8 @@ QUICK = {
     "score-fields": dict(n_grid=9, tau_max=20.0),
     "taylor-vs-exact": dict(rho0_sweep=(0.01, 0.1), n_times=60),
     "early-stopping-map": dict(n_grid=15, cs=(0.1, 0.4)),
+    "score-smoothing": dict(n_samples=150, deltas=(0.05, 0.3), steps=25),
+    "model-comparison": dict(N=8, n_samples=60, n_reference=120, steps=25),
 }
 
 
