@@ -6,6 +6,8 @@ Commands (``flows COMMAND --help`` for every option; ``--json`` prints one JSON 
     flows endpoint --data F --y0 ... --flow probability --c C --sigma-max S [--sigma-min 0]
                    [--model exact|taylor|taylor-fixed-kinks] [--method exact|ivp]
                    [--threshold T] [--norm l2|linf]
+    flows endpoint --data F --y0 ... --flow probability|score --denoiser NAME | --net NET ...
+                   (any score model: numerics.models.endpoint_cli, docs/models.md)
     flows threshold --data F --y0 ... --sigma-max S [--model M] [--confirm [--method M]]
     flows classify --data F --y ... [--threshold T] [--norm l2|linf]
     flows experiment NAME --out DIR [--quick] [--workers K] [--scheduler ADDR]
