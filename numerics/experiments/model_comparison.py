@@ -105,7 +105,7 @@ def run(out_dir, *, seed: int = 0, N: int = 30, M: int = 9, d_segment: int = 8,
 
 def _figure(out_dir, results):
     plt = pyplot()
-    fig, axes = plt.subplots(2, 3, figsize=(14, 7.4), gridspec_kw={"hspace": 0.5,
+    fig, axes = plt.subplots(2, 3, figsize=(14, 8.2), gridspec_kw={"hspace": 0.75,
                                                                     "wspace": 0.32})
     colors = {"memorized": "C3", "spurious": "C1", "generalized": "C2", "training": "C3",
               "virtual": "C4", "boundary": "C0", "other": "0.6"}
@@ -126,17 +126,19 @@ def _figure(out_dir, results):
             ax.set_ylabel("fraction of samples")
             ax.set_title(f"{kind}: " + ("Pham et al. classes" if key == "pham"
                                         else "endpoint classes"), fontsize=10)
-            ax.legend(fontsize=7, loc="upper right", framealpha=0.8)
+            ax.legend(fontsize=7, loc="upper center", bbox_to_anchor=(0.5, -0.22), ncol=4,
+                      frameon=False)
         ax = axes[row, 2]
         dt = [res["models"][m]["median_distance_to_training"] for m in labels]
         dm = [res["models"][m]["median_distance_to_manifold"] for m in labels]
         ax.bar(x - 0.18, dt, width=0.36, color="C3", label="to nearest training point")
         ax.bar(x + 0.18, dm, width=0.36, color="C0", label="to the manifold")
-        ax.axhline(res["threshold"], color="k", ls=":", lw=1, label="threshold")
+        ax.axhline(res["threshold"], color="k", ls=":", lw=1, label="delta_m")
         ax.set_yscale("log")
         ax.set_xticks(x, labels, rotation=25, fontsize=8)
         ax.set_ylabel("median distance")
         ax.set_title(f"{kind}: where the samples end", fontsize=10)
-        ax.legend(fontsize=7)
+        ax.legend(fontsize=7, loc="upper center", bbox_to_anchor=(0.5, -0.22), ncol=3,
+                  frameon=False)
     fig.suptitle("Score models on identical data, schedule and initial noise", fontsize=12)
     return save_figure(fig, out_dir, "model_comparison.png")
