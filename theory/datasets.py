@@ -297,7 +297,8 @@ class GeneralDataset(Dataset):
             raise ShapeError("no points given" if not rows else "points have no coordinates")
         for i, row in enumerate(rows):
             if len(row) != len(rows[0]):
-                raise ShapeError(f"point {i} has {len(row)} coordinates, point 0 has {len(rows[0])}")
+                raise ShapeError(f"point {i} has {len(row)} coordinates, point 0 has "
+                                 f"{len(rows[0])}")
             for j, v in enumerate(row):
                 if isinstance(v, (bool, str)) or not isinstance(v, (int, float)) and \
                         type(v).__module__ != "numpy" and not isinstance(v, sp.Basic):

@@ -54,8 +54,8 @@ def _models(kind, data, a, c):
 def run(out_dir, *, seed: int = 0, N: int = 30, M: int = 9, d_segment: int = 8,
         length: float = 2.0, n_samples: int = 500, n_reference: int = 2000,
         sigma_max: float = 2.0, sigma_min: float = 1e-3, steps: int = 60, c: float = 0.2,
-        threshold_rel: float = 0.05, spurious_rel: float = 0.01, progress: bool = True, workers=None,
-        scheduler=None) -> dict:
+        threshold_rel: float = 0.05, spurious_rel: float = 0.01, progress: bool = True,
+        workers=None, scheduler=None) -> dict:
     rng = np.random.default_rng(seed)
     grid = geometric_sigmas(sigma_max, sigma_min, steps + 1)
     orth = orthonormal_dataset(N)
@@ -91,14 +91,16 @@ def run(out_dir, *, seed: int = 0, N: int = 30, M: int = 9, d_segment: int = 8,
                 "median_distance_to_manifold": float(np.median(dist_man)),
             }
             bar.update()
-        results[kind] = {"spacing": a, "threshold": thr, "delta_s": spurious_rel * a, "n_training_points": int(X.shape[0]),
+        results[kind] = {"spacing": a, "threshold": thr, "delta_s": spurious_rel * a,
+                         "n_training_points": int(X.shape[0]),
                          "d": int(X.shape[1]), "models": per}
     figures = [_figure(out_dir, results)]
     out = {"seed": seed, "N": N, "M": M, "d_segment": d_segment, "length": length,
            "n_samples": n_samples, "n_reference": n_reference, "sigma_max": sigma_max,
            "sigma_min": sigma_min, "steps": steps, "sampler": "heun",
            "initial": "x_m + sigma_max z (shared by all models)", "c": c,
-           "threshold_rel": threshold_rel, "spurious_rel": spurious_rel, "datasets": results, "figures": figures}
+           "threshold_rel": threshold_rel, "spurious_rel": spurious_rel, "datasets": results,
+           "figures": figures}
     write_results(out_dir, NAME, out)
     return out
 

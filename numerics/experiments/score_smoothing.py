@@ -10,7 +10,8 @@ Heun sampler (EDM) on ``steps`` geometric levels from ``sigma_max`` to ``sigma_m
 initial points for every model.
 
 Models: ``empirical``; ``smoothed`` for every ``delta`` in ``deltas``; the min-norm shallow
-denoiser ``min-cost`` on the segment's two end points for each ``c`` in ``cs`` (``N = 1`` orthogonal data, the only
+denoiser ``min-cost`` on the segment's two end points for each ``c`` in ``cs`` (``N = 1``
+orthogonal data, the only
 min-cost closed form on collinear data: three or more collinear points are not a simplex, and no
 closed form exists), with ``rho = c sigma`` and ``c sigma_max`` inside the low-noise regime.
 

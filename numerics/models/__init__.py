@@ -1,16 +1,16 @@
 """Score models behind one denoiser interface ``D(Y, sigma) -> (n, d)`` (docs/models.md;
 docs/math.md §8).
 
-=============  ============================================  ===========================  ==========
-name           model                                         parameters                   data
-=============  ============================================  ===========================  ==========
-min-cost       closed-form min-cost denoiser, rho = c sigma  ``c``, ``model``             orth./obtuse/equil.
-empirical      posterior mean of the training set (eq. 2)    --                           any
-smoothed       empirical score * Gaussian kernel (Chen 2025) ``delta``                    on a line
-regularized    empirical score at sigma^2 + eps (Baptista)   ``eps``                      any
-coarse         empirical score frozen below sigma_c          ``sigma_c``                  any
-trained        trained shallow ReLU net / stack (eq. 4, 20)  ``net``                      its data
-=============  ============================================  ===========================  ==========
+===========  =============================================  ===========  =============
+name         model                                          parameters   data
+===========  =============================================  ===========  =============
+min-cost     closed-form min-cost denoiser, rho = c sigma   c, model     ridge, triangle
+empirical    posterior mean of the training set (eq. 2)     --           any
+smoothed     empirical score * Gaussian kernel (Chen 2025)  delta        on one line
+regularized  empirical score at sigma^2 + eps (Baptista)    eps          any
+coarse       empirical score frozen below sigma_c           sigma_c      any
+trained      shallow ReLU net / stack (eqs. 4, 20)          net          its own data
+===========  =============================================  ===========  =============
 
 :func:`make_denoiser` builds one by name; every error is one :class:`theory.errors.InputError`
 line (unknown name, a parameter the model does not take, a missing or non-positive one).
