@@ -202,6 +202,8 @@ def _run_endpoint(args: argparse.Namespace) -> dict:
     if missing:
         raise UsageError(f"--flow {args.flow} requires {' and '.join(missing)}")
     dataset = load_dataset(args.data)
+    _require_closed_form_data(args.data, dataset, "the closed-form flows",
+                              "pass --denoiser NAME for the generic flows")
     y0 = as_batch(args.y0, dataset.d, "--y0")[0]
     threshold = default_threshold(dataset) if args.threshold is None else args.threshold
     if args.method is None:  # the probability flow has closed forms on orthogonal data only
@@ -274,8 +276,17 @@ def _configure_classify(p: argparse.ArgumentParser) -> None:
     p.add_argument("--norm", choices=NORMS, default="l2")
 
 
+def _require_closed_form_data(path, dataset, what: str, hint: str) -> None:
+    """One error line for data of a kind without closed forms (``"general"``)."""
+    if dataset.kind == "general":
+        raise ValueError(f"data file {path}: {what} need orthogonal, obtuse or equilateral data, "
+                         f"not general data; {hint}")
+
+
 def _run_classify(args: argparse.Namespace) -> dict:
     dataset = load_dataset(args.data)
+    _require_closed_form_data(args.data, dataset, "the endpoint classes",
+                              "use numerics.metrics.endpoint_classes (training / other)")
     y = as_batch(args.y, dataset.d, "--y")[0]
     threshold = default_threshold(dataset) if args.threshold is None else args.threshold
     cls = classify(dataset, y, threshold, args.norm)[0]

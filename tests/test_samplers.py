@@ -180,3 +180,13 @@ def test_cli_bad_input_one_line(capsys, files, extra, code, pattern):
                         "probability", *extra)
     assert got == code and out == ""
     assert err.count("\n") == 1 and err.startswith("flows: error:") and pattern in err
+
+
+@pytest.mark.parametrize("argv", [
+    ["endpoint", "--y0=0.6,0.2", "--flow", "score", "--rho", "0.1"],
+    ["classify", "--y=0.6,0.2"],
+])
+def test_cli_closed_form_commands_reject_general_data(capsys, files, argv):
+    seg, _, _ = files
+    code, out, err = run(capsys, argv[0], "--data", str(seg), *argv[1:])
+    assert code == 1 and err.count("\n") == 1 and "not general data" in err
