@@ -12,8 +12,8 @@ import pytest
 from numerics.evaluate import compile_denoiser
 from numerics.mmse import training_array
 from numerics.network import check_trained_on, load_network, save_network
-from theory.denoisers import min_cost_denoiser
 from theory.datasets import EquilateralTriangle, ObtuseSimplex, OrthogonalDataset
+from theory.denoisers import min_cost_denoiser
 from theory.errors import MissingExtraError
 
 import training
