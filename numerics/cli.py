@@ -9,6 +9,8 @@ Commands (``flows COMMAND --help`` for every option; ``--json`` prints one JSON 
     flows threshold --data F --y0 ... --sigma-max S [--model M] [--confirm [--method M]]
     flows classify --data F --y ... [--threshold T] [--norm l2|linf]
     flows experiment NAME --out DIR [--quick] [--workers K] [--scheduler ADDR]
+    flows train --data F (--rho R | --sigma S --c C | --sigmas S1,S2 --c C) --out NET
+                [--protocol al|adam|adam-wd|dropout]   (training/cli.py; needs the train extra)
 
 Data files are JSON objects ``{"kind": "orthogonal"|"obtuse"|"equilateral", "points": [[...]]}``
 with ``points[0]`` the apex ``x_0`` for orthogonal/obtuse data.  Vectors are comma-separated;
