@@ -191,3 +191,30 @@ def test_cli_train_json(tmp_path, capsys):
                  "--out", str(out)]) == 2
     err = capsys.readouterr().err.strip().splitlines()
     assert len(err) == 1 and "--mu does not apply" in err[0]
+
+
+def test_dropout_seeded_and_lbfgs_inner_run():
+    ds = DATA["orthogonal"]()
+    kw = dict(rho=RHO, samples=6, progress=False)
+    a = train_denoiser(ds, protocol="dropout", seed=7, steps=300, chunk_steps=100, **kw)
+    b = train_denoiser(ds, protocol="dropout", seed=7, steps=300, chunk_steps=100, **kw)
+    assert np.array_equal(a.stack.networks[0].W, b.stack.networks[0].W)  # seeded masks
+    assert a.report["iterations"] == 300 and a.report["hyperparameters"]["dropout"] == 0.1
+    lb = train_denoiser(ds, seed=0, inner="lbfgs", outer_steps=3, inner_steps=30, **kw)
+    assert lb.report["hyperparameters"]["inner"] == "lbfgs"
+    assert np.isfinite(lb.report["residual_max"]) and lb.report["residual_max"] < 0.1
+
+
+def test_import_and_cli_parser_do_not_import_jax():
+    import os
+    import subprocess
+    import sys
+    from pathlib import Path
+    root = str(Path(__file__).resolve().parents[1])
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join(
+        [root] + ([os.environ["PYTHONPATH"]] if os.environ.get("PYTHONPATH") else []))}
+    code = ("import sys, training, numerics.cli; numerics.cli.build_parser(); "
+            "print('jax' in sys.modules, 'optax' in sys.modules)")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                         cwd=root, env=env, check=True)
+    assert out.stdout.split() == ["False", "False"]
