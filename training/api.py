@@ -46,6 +46,9 @@ DEFAULTS = {
     "dropout": {"lr": 1e-2, "lr_final": 1e-5, "steps": 20000, "chunk_steps": 1000,
                 "weight_decay": 3e-5, "dropout": 0.1},
 }
+_MAY_BE_ZERO = ("weight_decay", "dropout", "lr_min", "boundary_samples", "progress_seconds")
+_INTEGER_HYPER = ("outer_steps", "inner_steps", "lbfgs_memory", "steps", "chunk_steps",
+                  "boundary_samples")
 #: Inner iterations per outer iteration of ``al`` when ``inner_steps`` is not given.
 INNER_STEPS = {"adam": 1000, "lbfgs": 100}
 #: Default samples per training point (besides the centre): dense enough in d = 2 that the
@@ -99,9 +102,12 @@ def hyperparameters(protocol: str, **hyper) -> dict:
         if isinstance(v, (int, float)) and not isinstance(v, bool):
             if not math.isfinite(v):
                 raise NonFiniteError(f"hyper-parameter {k} is {v} (must be finite)")
-            if v < 0 or (v == 0 and k not in ("weight_decay", "dropout", "lr_min", "boundary_samples",
-                                               "progress_seconds")):
+            if v < 0 or (v == 0 and k not in _MAY_BE_ZERO):
                 raise TrainingInputError(f"hyper-parameter {k} must be positive, got {v}")
+    for k in _INTEGER_HYPER:
+        v = out.get(k)
+        if v is not None and (isinstance(v, bool) or int(v) != v):
+            raise TrainingInputError(f"hyper-parameter {k} must be an integer, got {v!r}")
     if "dropout" in out and not 0 <= out["dropout"] < 1:
         raise TrainingInputError(f"dropout must be in [0, 1), got {out['dropout']}")
     if "lr_decay" in out and not 0 < out["lr_decay"] <= 1:
