@@ -92,7 +92,7 @@ def run(Ys, Ts, inits, tol, protocol, hyper, seed, progress=True):
             break
     p = {k: np.asarray(v) for k, v in state["p"].items()}
     res = np.asarray(res_fn(state["p"], Ys, Ts))
-    iters = np.asarray(state["k"]) * (1 if protocol == "al" else 1)
+    iters = np.asarray(state["k"])  # outer iterations (al) or Adam steps (the others)
     return p, {"iterations": [int(i) for i in iters], "residual_max": [float(r) for r in res],
                "converged": [bool(r <= tol) for r in res],
                "seconds": time.perf_counter() - t0}
