@@ -35,7 +35,8 @@ EXPERIMENTS = {
 #: Tiny sizes (seconds each): smoke runs, tests, ``--quick``.
 QUICK = {
     "virtual-stability": dict(N=8, orders=(2, 3, 4), sweep=(0.0, 0.02), n_draws=1),
-    "endpoints": dict(N=6, n_points=24, c_sweep=(1.0,), n_high=60, n_low=10, n_paths=1),
+    "endpoints": dict(N=6, n_points=24, c_sweep=(1.0,), c_fractions=(0.2, 0.6, 0.95), n_high=60,
+                      n_low=10),
     "n-sweep": dict(Ns=(6, 3), d=6, n_points=24, n_high=60, n_low=10),
     "score-fields": dict(n_grid=9, tau_max=20.0),
     "taylor-vs-exact": dict(rho0_sweep=(0.01, 0.1), n_times=60),
