@@ -169,7 +169,7 @@ def simulate(dataset_size, Y0, params, *, workers=None, scheduler=None, progress
 
 def run(out_dir, *, seed: int = 0, N: int = 30, d: int | None = None, n_points: int = 500,
         sigma_max: float = 10.0, c: float = 1.0, c_sweep=(0.5, 1.0, 2.0, "sqrt(d)"),
-        c_fractions=(0.05, 0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9, 0.999),
+        c_fractions=(0.1, 0.3, 0.5, 0.7, 0.8, 0.85, 0.9, 0.95, 0.98, 0.999),
         rho_score: float = 0.1, score_steps: int = 20, eta: float = 1.0, n_high: int = 400,
         n_low: int = 50, thresholds=(0.01, 0.1), threshold: float = 0.1,
         progress: bool = True, workers: int | None = None, scheduler: str | None = None) -> dict:
@@ -316,7 +316,7 @@ def _figure(out_dir, results, sizes) -> str:
     p = results["parameters"]
     thr = str(p["threshold"])
     fig = plt.figure(figsize=(15, 10))
-    grid = fig.add_gridspec(2, 2, width_ratios=(1.35, 1), hspace=0.42, wspace=0.28)
+    grid = fig.add_gridspec(2, 2, width_ratios=(1.35, 1), hspace=0.42, wspace=0.5)
     ax = fig.add_subplot(grid[0, 0])
     runs = {f"score flow, {p['score_steps']} iterations\n(eq. 21, rho = {p['rho_score']:g})":
             results["score_flow"]["iterations"]["l2"][thr],
@@ -335,17 +335,18 @@ def _figure(out_dir, results, sizes) -> str:
     for j, ((label, v), col) in enumerate(zip(sizes.items(), ("tab:green", "tab:purple"))):
         counts, _ = np.histogram(v, bins=edges)
         ax.bar(centres + (j - 0.5) * w, counts, w, color=col, label=label)
-    ax.axvspan(-1.5, -0.5, color="tab:orange", alpha=0.15)
-    ax.axvspan(-0.5, 1.5, color="tab:red", alpha=0.12)
-    ax.text(-1, ax.get_ylim()[1] * 0.92, "not a\nvertex", ha="center", va="top", fontsize=8)
-    ax.text(0.5, ax.get_ylim()[1] * 0.92, "training\npoint", ha="center", va="top", fontsize=8)
-    ax.text(min(4, top) + 0.5, ax.get_ylim()[1] * 0.92, "virtual point  |S| >= 2 ->", ha="left",
-            va="top", fontsize=8)
+    from matplotlib.patches import Patch
+    ax.axvspan(-1.5, -0.5, color="tab:orange", alpha=0.2)
+    ax.axvspan(-0.5, 1.5, color="tab:red", alpha=0.15)
+    handles, _ = ax.get_legend_handles_labels()
+    handles += [Patch(color="tab:orange", alpha=0.2, label="-1: not a vertex"),
+                Patch(color="tab:red", alpha=0.15, label="|S| <= 1: training point"),
+                Patch(color="white", label="|S| >= 2: virtual point")]
     ax.set_xlabel("|S|: training points summed in the endpoint's vertex "
                   "x_0 + sum_{n in S} (x_n - x_0)")
     ax.set_ylabel("endpoints")
     ax.set_title("(b) which vertex: virtual points are sums of several training points", fontsize=10)
-    ax.legend(fontsize=8, loc="upper right", bbox_to_anchor=(1.0, 0.86))
+    ax.legend(handles=handles, fontsize=8, loc="upper right")
 
     ax = fig.add_subplot(grid[1, 0])
     b = results["below_c0"]
@@ -360,10 +361,10 @@ def _figure(out_dir, results, sizes) -> str:
             label="measured off-vertex share (threshold 1e-6)")
     med = b["c0_quantiles"]["0.5"]
     ax.axvline(med, color="tab:gray", ls=":", lw=1.5)
-    ax.text(med, 101, f"median c_0 = {med:.2g}", color="tab:gray", fontsize=8, ha="center",
+    ax.text(med, 101, f"median c_0 = {med:.3g} ", color="tab:gray", fontsize=8, ha="right",
             va="bottom")
     ax.axvline(b["c_max"], color="k", lw=0.8)
-    ax.text(b["c_max"], 101, "c_max", fontsize=8, ha="center", va="bottom")
+    ax.text(b["c_max"], 101, " c_max", fontsize=8, ha="left", va="bottom")
     ax.set_xlim(0, 1.03 * b["c_max"])
     ax.set_ylim(-3, 100)
     ax.set_xlabel(f"c = rho/sigma of the min-cost stage (from the same state at sigma = "
