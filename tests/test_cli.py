@@ -94,6 +94,24 @@ def test_threshold_confirm(capsys, files):
     assert got["c0_bisection"] == pytest.approx(got["c0"], abs=1e-9)
 
 
+def test_threshold_confirm_obtuse_picks_ivp(capsys, files):
+    """On obtuse data there is no closed-form probability flow: --confirm picks the ivp
+    integrator by itself, as flows endpoint does (Thm B.3's c_0 = t_1/sigma_max here)."""
+    got = run_json(capsys, "threshold", "--data", files["obtuse"], "--y0", "0.6,-0.2",
+                   "--sigma-max", "1", "--confirm")
+    assert got["method"] == "ivp" and got["c0"] == pytest.approx(0.6)
+    # the ivp bisection decides "on a vertex" within VERTEX_TOL["ivp"] * max r_n = 2e-7, which
+    # moves c_0 by at most that much over sigma_max = 1
+    assert got["c0_bisection"] == pytest.approx(got["c0"], abs=1e-6)
+
+
+def test_exact_method_on_obtuse_data_hints_in_cli_words(capsys, files):
+    code, _, err = run(capsys, "threshold", "--data", files["obtuse"], "--y0", "0.6,-0.2",
+                       "--sigma-max", "1", "--confirm", "--method", "exact")
+    assert code == 1 and err.count("\n") == 1
+    assert "--method ivp" in err and "method='ivp'" not in err
+
+
 # -- endpoint ---------------------------------------------------------------------------------------
 @pytest.mark.parametrize("method", ["exact", "ivp"])
 def test_endpoint_score_flow(capsys, files, method):
