@@ -8,6 +8,7 @@ Commands (``flows COMMAND --help`` for every option; ``--json`` prints one JSON 
                    [--threshold T] [--norm l2|linf]
     flows threshold --data F --y0 ... --sigma-max S [--model M] [--confirm [--method M]]
     flows classify --data F --y ... [--threshold T] [--norm l2|linf]
+    flows trajectory --data F --y0 ... (endpoint's options) --out FIG.png [--t-max T]
     flows experiment NAME --out DIR [--quick] [--workers K] [--scheduler ADDR]
 
 Data files are JSON objects ``{"kind": "orthogonal"|"obtuse"|"equilateral", "points": [[...]]}``
@@ -281,6 +282,9 @@ def _register_builtin_commands() -> None:
                 _configure_threshold, _run_threshold)
     add_command("classify", "class of a point: training | virtual | boundary | other",
                 _configure_classify, _run_classify)
+    from .cli_trajectory import configure_trajectory, run_trajectory
+    add_command("trajectory", "draw one flow path from y0 (PNG; numerics/cli_trajectory.py)",
+                configure_trajectory, run_trajectory)
     from .experiments.cli import configure_experiment, run_experiment
     add_command("experiment", "run one of the paper's experiments (writes JSON + PNG figures)",
                 configure_experiment, run_experiment)
