@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from theory.errors import InputError
 from theory.pieces import MODELS
 
 from ..classify import CLASSES, classify
@@ -56,6 +57,9 @@ def run(out_dir, *, seed: int = 0, n_grid: int = 81, lim=(-0.3, 1.3),
     """
     ds = orthonormal_dataset(2)
     sigma_max = 1.0
+    if len(lim) != 2 or not float(lim[0]) < float(lim[1]):
+        raise InputError(f"lim must be two numbers lower,upper with lower < upper, got "
+                         f"{tuple(lim)}")
     xs = np.linspace(lim[0], lim[1], n_grid)
     X, Y = np.meshgrid(xs, xs)
     P = np.column_stack([X.ravel(), Y.ravel()])

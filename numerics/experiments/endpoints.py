@@ -28,6 +28,14 @@ other for every threshold in ``thresholds``, in l2 and l-infinity (App. E).  The
 what the analytic model is most sensitive to: ``c_sweep`` repeats the ODE variant for several
 ``c`` (smaller ``c`` = later switch = less time for the MMSE denoiser to collapse samples onto
 training points).
+
+**Below c_0** (``c_fractions``): from the same switch state (the MMSE stage for ``c``), the
+min-cost stage is rerun with ``c' = q c_max`` (``c_max = rho_max / sigma_switch``) for each ``q``.
+Thm 4.4 (docs/math.md §5): a sample ends on its closest vertex iff ``c' > c_0(y)``, ``c_0`` from
+its state at the switch (:func:`numerics.threshold.c0_closed_form`); the boundary share grows as
+``c'`` falls below the samples' ``c_0`` — the early stopping that the score flow (always a vertex,
+Thm 4.3) does not have.  The JSON holds the fractions, the predicted off-vertex share and the one
+measured at the tight default threshold (they agree: the flows are exact).
 """
 from __future__ import annotations
 
