@@ -298,23 +298,24 @@ def summary(results) -> list[str]:
     t = str(p["threshold"])
     rows = results["below_c0"]["rows"]
     lo, hi = rows[0], rows[-1]
+    sf, pf, b = results["score_flow"], results["probability_flow"], results["below_c0"]
+    vs = results["mean_vertex_size"]
     return [
         f"{p['n_points']} starts, N = {p['N']}, d = {p['d']}, l2 threshold {p['threshold']:g}:",
-        f"score flow, {p['score_steps']} iterations: {_pct(results['score_flow']['iterations']['l2'][t])}",
-        f"score flow, limit: {_pct(results['score_flow']['limit']['l2'][t])}",
-        f"probability flow, c = {p['c']:g} (ODE): {_pct(results['probability_flow']['ode']['l2'][t])}",
-        f"probability flow, c = {p['c']:g} (Euler): "
-        f"{_pct(results['probability_flow']['euler']['l2'][t])}",
+        f"score flow, {p['score_steps']} iterations: {_pct(sf['iterations']['l2'][t])}",
+        f"score flow, limit: {_pct(sf['limit']['l2'][t])}",
+        f"probability flow, c = {p['c']:g} (ODE): {_pct(pf['ode']['l2'][t])}",
+        f"probability flow, c = {p['c']:g} (Euler): {_pct(pf['euler']['l2'][t])}",
         f"same switch state, c = {lo['c']:.3g} (q = {lo['q']:g}): {_pct(lo['fractions'])}; "
         f"Thm 4.4 predicts {100 * (1 - lo['predicted_vertex_share']):.1f}% off the vertices "
         f"(measured at threshold 1e-6: {100 * (1 - lo['vertex_share_tight']):.1f}%)",
         f"same switch state, c = {hi['c']:.3g} (q = {hi['q']:g}): {_pct(hi['fractions'])}",
-        f"median c_0 of the samples at the switch: "
-        f"{results['below_c0']['c0_quantiles']['0.5']:.3g} (c_max = {results['below_c0']['c_max']:.3g})",
+        f"median c_0 of the samples at the switch: {b['c0_quantiles']['0.5']:.3g} "
+        f"(c_max = {b['c_max']:.3g})",
         *(f"switch at sigma = {row['sigma_switch']:.3g} (c = {cc}): {_pct(row['fractions'])}"
           for cc, row in results["c_sweep"].items()),
-        f"mean |S| of the endpoint vertex: score limit {results['mean_vertex_size']['score_limit']:.1f}, "
-        f"probability flow {results['mean_vertex_size']['probability_ode']:.1f}",
+        f"mean |S| of the endpoint vertex: score limit {vs['score_limit']:.1f}, "
+        f"probability flow {vs['probability_ode']:.1f}",
     ]
 
 

@@ -98,8 +98,9 @@ def summary(results) -> list[str]:
     rows = results["gaps"]
     for m in MODELS[1:]:
         first, last = rows[0], rows[-1]
-        out.append(f"{m}: probability-flow endpoint gap {first[f'probability/{m}/endpoint_gap']:.3g} "
-                   f"at rho_0 = {first['rho0']:g}, {last[f'probability/{m}/endpoint_gap']:.3g} at "
+        gap = f"probability/{m}/endpoint_gap"
+        out.append(f"{m}: probability-flow endpoint gap {first[gap]:.3g} "
+                   f"at rho_0 = {first['rho0']:g}, {last[gap]:.3g} at "
                    f"rho_0 = {last['rho0']:g}; score-flow path gap "
                    f"{last[f'score/{m}/path_gap']:.3g} at rho_0 = {last['rho0']:g}")
     return out
