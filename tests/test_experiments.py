@@ -286,3 +286,22 @@ def test_endpoints_below_c0_matches_thm_4_4(tmp_path):
         assert row["vertex_share_tight"] == pytest.approx(row["predicted_vertex_share"])
     off = [1 - row["vertex_share_tight"] for row in rows]
     assert off == sorted(off, reverse=True) and off[0] > off[-1]  # grows as c falls
+
+
+def test_parameters_table_must_name_run_keywords():
+    import types
+
+    from numerics.experiments.parameters import int_list, number_list, parameters
+    mod = types.ModuleType("fake")
+    mod.run = lambda out_dir, *, seed=0, Ns=(3, 2): None
+    mod.PARAMETERS = {"Ns": (int_list, "sizes"), "oops": (int, "not a keyword")}
+    with pytest.raises(TypeError, match="oops"):
+        parameters(mod)
+    assert number_list("sqrt(d)")("0.5, sqrt(d)") == (0.5, "sqrt(d)")
+
+
+def test_json_flag_before_the_experiment_name(tmp_path, capsys):
+    from numerics.cli import main
+    assert main(["experiment", "--json", "score-fields", "--out", str(tmp_path), "--quick",
+                 "--no-progress", "--n-grid", "5"]) == 0
+    assert json.loads(capsys.readouterr().out)["options"] == {"n_grid": 5}

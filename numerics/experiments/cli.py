@@ -34,7 +34,9 @@ def _common_options(p: argparse.ArgumentParser) -> None:
                    help="Dask scheduler address, e.g. tcp://127.0.0.1:8786 (needs the 'dask' "
                         "extra); default: local processes")
     p.add_argument("--no-progress", action="store_true", help="no progress bar on stderr")
-    p.add_argument("--json", action="store_true", help="print one JSON object")
+    # SUPPRESS: not given here, the value of `flows experiment --json NAME` (or False) stands
+    p.add_argument("--json", action="store_true", default=argparse.SUPPRESS,
+                   help="print one JSON object")
 
 
 def _module_or_none(name: str):
