@@ -17,6 +17,26 @@ early-stopping-map    :mod:`.early_stopping_map`                 Thm 4.4
 
 ``QUICK`` holds the tiny configurations used by ``flows experiment NAME --quick`` and the tests.
 Modules are imported on first use (:func:`get`), so importing this package is cheap.
+
+Adding an experiment
+--------------------
+1. Write ``numerics/experiments/my_experiment.py`` with ``run(out_dir, *, seed=0, <sizes with
+   defaults>, progress=True, workers=None, scheduler=None) -> dict`` that writes
+   ``results.json`` (:func:`._runtime.write_results`) and its figures
+   (:func:`._runtime.save_figure`; shared drawing in :mod:`numerics.plotting`) and returns the
+   results with a ``"figures"`` list of file names.
+2. Register it: ``EXPERIMENTS["my-experiment"] = "my_experiment"`` and tiny sizes in ``QUICK``.
+3. Optional but expected: a ``PARAMETERS`` table (:mod:`.parameters`) — every entry becomes an
+   option of ``flows experiment my-experiment`` with its default from ``run`` and a line in
+   ``--help``::
+
+       PARAMETERS = {"N": (int, "number of training points"),
+                     "cs": (float_list, "values of c, comma list"),
+                     "norm": (str, "distance", ("l2", "linf"))}
+
+   and ``summary(results) -> list[str]``, the headline numbers the command prints after the run.
+   Without them the command still works, with the common options only
+   (``--out --seed --quick --workers --scheduler --no-progress --json``) and no summary.
 """
 from __future__ import annotations
 
@@ -35,7 +55,8 @@ EXPERIMENTS = {
 #: Tiny sizes (seconds each): smoke runs, tests, ``--quick``.
 QUICK = {
     "virtual-stability": dict(N=8, orders=(2, 3, 4), sweep=(0.0, 0.02), n_draws=1),
-    "endpoints": dict(N=6, n_points=24, c_sweep=(1.0,), n_high=60, n_low=10, n_paths=1),
+    "endpoints": dict(N=6, n_points=24, c_sweep=(1.0,), c_fractions=(0.2, 0.6, 0.95), n_high=60,
+                      n_low=10),
     "n-sweep": dict(Ns=(6, 3), d=6, n_points=24, n_high=60, n_low=10),
     "score-fields": dict(n_grid=9, tau_max=20.0),
     "taylor-vs-exact": dict(rho0_sweep=(0.01, 0.1), n_times=60),
@@ -53,7 +74,7 @@ def get(name: str):
 def run(name: str, out_dir, *, quick: bool = False, **options) -> dict:
     """Run experiment ``name`` into ``out_dir`` (``quick``: the :data:`QUICK` sizes, which
     explicit ``options`` override)."""
-    sizes = dict(QUICK[name]) if quick else {}
+    sizes = dict(QUICK.get(name, {})) if quick else {}
     sizes.update(options)
     return get(name).run(out_dir, **sizes)
 
