@@ -279,6 +279,9 @@ def _register_builtin_commands() -> None:
     from .experiments.cli import configure_experiment, run_experiment
     add_command("experiment", "run one of the paper's experiments (writes JSON + PNG figures)",
                 configure_experiment, run_experiment)
+    from .cli_compare import configure_compare, run_compare
+    add_command("compare", "a trained network against the closed form (numerics.premise)",
+                configure_compare, run_compare)
 
 
 def build_parser() -> argparse.ArgumentParser:
