@@ -15,8 +15,22 @@ from pathlib import Path
 from ..network import NetworkFileError, NetworkStack, check_trained_on, load_network, save_network
 
 
+def _resolved(dataset, protocol: str, width, samples, hyper: dict):
+    """The protocol's full hyper-parameters, width and samples with the training package's
+    defaults filled in (so a changed default is a new cache entry); as given without it."""
+    try:
+        from training import api
+    except ImportError:
+        return width, samples, hyper
+    hp = api.hyperparameters(protocol, **hyper)
+    hp.pop("progress_seconds", None)  # how often it prints: not part of the result
+    return (api.default_width(dataset) if width is None else width,
+            api.DEFAULT_SAMPLES if samples is None else samples, hp)
+
+
 def cache_key(dataset, rho: float, protocol: str, width, samples, seed: int, hyper: dict) -> str:
     """Hex digest of everything that determines a training run."""
+    width, samples, hyper = _resolved(dataset, protocol, width, samples, dict(hyper or {}))
     spec = {"data": dataset.to_json(), "rho": float(rho), "protocol": protocol, "width": width,
             "samples": samples, "seed": int(seed), "hyper": dict(sorted((hyper or {}).items()))}
     return hashlib.sha256(json.dumps(spec, sort_keys=True).encode()).hexdigest()[:20]
