@@ -153,3 +153,38 @@ def test_cli_compare_rejects(files, capsys, which, match):
     assert main(["compare", "--net", str(net), "--data", str(data)]) == 1
     err = capsys.readouterr().err
     assert len(err.strip().splitlines()) == 1 and match in err and err.startswith("flows: error:")
+
+
+# -- the training experiments (need the 'train' extra) -----------------------------------------------
+def _needs_training():
+    pytest.importorskip("jax")
+    pytest.importorskip("optax")
+    pytest.importorskip("training")
+
+
+def test_quick_trained_virtual_stability_runs_and_reuses_its_net(tmp_path):
+    _needs_training()
+    from numerics import experiments
+    res = experiments.run("trained-virtual-stability", tmp_path, quick=True, seed=1,
+                          progress=False)
+    data = json.loads((tmp_path / "results.json").read_text())
+    assert data["experiment"] == "trained-virtual-stability" and data["seed"] == 1
+    for m, row in res["closed_form"].items():  # Thm 4.2: every vertex is kept by eq. 17
+        assert row["converged"] == row["total"]
+        assert 0 <= res["trained"][m]["converged"] <= row["total"]
+    assert res["paper"]["2"]["converged"] == 429 and res["hyperparameters"]
+    assert not res["training"]["cached"] and res["training"]["report"]["seconds"] > 0
+    assert (tmp_path / res["figures"][0]).stat().st_size > 10_000
+    again = experiments.run("trained-virtual-stability", tmp_path, quick=True, seed=1,
+                            progress=False)
+    assert again["training"]["cached"] and again["trained"] == res["trained"]
+
+
+def test_quick_sampling_relaxation_runs(tmp_path):
+    _needs_training()
+    from numerics import experiments
+    res = experiments.run("sampling-relaxation", tmp_path, quick=True, Ms=(2, 8), cases=("d2",),
+                          progress=False)
+    assert [r["M"] for r in res["rows"]] == [2, 8]
+    assert all(r["cost_ratio"] > 0 and r["sup_error_balls_rel"] >= 0 for r in res["rows"])
+    assert (tmp_path / "sampling_relaxation.png").stat().st_size > 10_000

@@ -45,8 +45,8 @@ def _cases(rho_d2: float, N30: int, rho_d30: float) -> list:
              "dataset": orthonormal_dataset(N30, 30), "rho": rho_d30}]
 
 
-def run(out_dir, *, seed: int = 0, Ms=(2, 5, 10, 20, 50, 100), rho_d2: float = 0.2,
-        N30: int = 30, rho_d30: float = 0.2, cases=("d2", "d30"), protocol: str = "al",
+def run(out_dir, *, seed: int = 0, Ms=(2, 5, 20, 100, 500), rho_d2: float = 0.2,
+        N30: int = 30, rho_d30: float = 0.1, cases=("d2", "d30"), protocol: str = "al",
         width: int | None = None, hyper: dict | None = None, cache_dir=None,
         progress: bool = True, workers: int | None = None, scheduler: str | None = None) -> dict:
     """Train one denoiser per ``M`` in ``Ms`` and instance in ``cases``; write ``results.json``
