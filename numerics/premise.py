@@ -190,6 +190,9 @@ def unit_alignment(net: ShallowNetwork, dataset, rho: float, *, active=None) -> 
       kink coordinate ``u^T (y - o)`` of the closed form when the boundary is parallel to one;
     * ``offset_error`` = distance from ``t`` to the nearer of that direction's two kinks.
 
+    Summaries: max and median over the crossing units, and the mean weighted by the unit's
+    strength ``|a_k||w_k|`` (``_weighted``), since a weak stray unit barely bends ``h``.
+
     **Duplicates**: live units whose normals agree within :data:`DUPLICATE_ANGLE_DEG` and whose
     positions ``-b/|w|`` agree within :data:`DUPLICATE_OFFSET_RTOL` ``max r``; the count is the
     units beyond the first of each such group.
@@ -255,15 +258,23 @@ def unit_alignment(net: ShallowNetwork, dataset, rho: float, *, active=None) -> 
         "crossing_units": int(m.sum()),
         "boundary_angle_max_deg": float(angle[m].max()) if m.any() else None,
         "boundary_angle_median_deg": float(np.median(angle[m])) if m.any() else None,
+        # weighted by the unit's strength |a_k||w_k|: a weak stray unit barely bends h
+        "boundary_angle_weighted_deg": _wmean(angle[m], strength[m]),
         "boundary_offset_max": float(off_err[m].max()) if m.any() else None,
         "boundary_offset_median": float(np.median(off_err[m])) if m.any() else None,
         "boundary_offset_max_rel": float(off_err[m].max() / scale) if m.any() else None,
+        "boundary_offset_weighted_rel": None if not m.any() else
+        _wmean(off_err[m], strength[m]) / scale,
         # closed-form kinks (direction n, lo/hi) on which some crossing unit sits
         "kinks_covered": len(covered), "kinks_total": 2 * len(geo["U"]),
         "kinks_missed": [f"{n}:{w}" for n in range(1, len(geo["U"]) + 1) for w in ("lo", "hi")
                          if (n, w) not in covered],
     }
     return {"summary": summary, "units": units}
+
+
+def _wmean(x: np.ndarray, wt: np.ndarray):
+    return float(np.sum(x * wt) / np.sum(wt)) if x.size and np.sum(wt) > 0 else None
 
 
 # -- the comparisons --------------------------------------------------------------------------------

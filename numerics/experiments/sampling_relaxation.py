@@ -34,6 +34,7 @@ COMPARE_POINTS = 2048
 #: The quantities recorded per run (keys of :func:`numerics.premise.compare`).
 KEYS = ("cost_ratio", "representation_cost_ratio", "sup_error_balls_rel", "rms_error_balls_rel",
         "sup_error_hull_rel", "rms_error_hull_rel", "boundary_angle_max_deg",
+        "boundary_angle_weighted_deg", "boundary_offset_weighted_rel",
         "boundary_offset_max_rel", "dead_fraction", "duplicate_fraction", "kinks_covered",
         "kinks_total")
 
