@@ -282,6 +282,9 @@ def _register_builtin_commands() -> None:
     from .cli_compare import configure_compare, run_compare
     add_command("compare", "a trained network against the closed form (numerics.premise)",
                 configure_compare, run_compare)
+    from training.cli import configure_train, run_train
+    add_command("train", "train a shallow ReLU denoiser (or a stack) and write a network file",
+                configure_train, run_train)
 
 
 def build_parser() -> argparse.ArgumentParser:
