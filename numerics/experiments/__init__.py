@@ -52,7 +52,7 @@ QUICK = {
     # the two training experiments need the 'train' extra (JAX); seconds of training each
     "trained-virtual-stability": dict(N=6, samples=20, hyper=dict(outer_steps=8,
                                                                   inner_steps=300)),
-    "sampling-relaxation": dict(Ms=(2, 8, 32), N30=3, hyper=dict(outer_steps=8,
+    "sampling-relaxation": dict(Ms=(2, 8, 32), Ms_d30=(2, 8), N30=3, hyper=dict(outer_steps=8,
                                                                   inner_steps=300)),
 }
 

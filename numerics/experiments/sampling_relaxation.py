@@ -46,16 +46,19 @@ def _cases(rho_d2: float, N30: int, rho_d30: float) -> list:
              "dataset": orthonormal_dataset(N30, 30), "rho": rho_d30}]
 
 
-def run(out_dir, *, seed: int = 0, Ms=(2, 5, 20, 100, 500), rho_d2: float = 0.2,
+def run(out_dir, *, seed: int = 0, Ms=(2, 5, 20, 100, 500), Ms_d30=(2, 5, 20, 100),
+        rho_d2: float = 0.2,
         N30: int = 30, rho_d30: float = 0.1, cases=("d2", "d30"), protocol: str = "al",
         width: int | None = None, hyper: dict | None = None, cache_dir=None,
         progress: bool = True, workers: int | None = None, scheduler: str | None = None) -> dict:
-    """Train one denoiser per ``M`` in ``Ms`` and instance in ``cases``; write ``results.json``
-    and ``sampling_relaxation.png``.  ``workers``/``scheduler`` are unused (training runs in
+    """Train one denoiser per ``M`` in ``Ms`` (``d = 30``: in ``Ms_d30``, default ``Ms``; each
+    ``d = 30`` run at ``M = 100`` took 19 min on a shared 2-core machine) and instance in
+    ``cases``; write ``results.json`` and ``sampling_relaxation.png``.  ``workers``/``scheduler`` are unused (training runs in
     this process)."""
     Ms = [int(m) for m in Ms]
-    if not Ms or min(Ms) < 1:
-        raise ValueError(f"Ms must be positive sample counts, got {Ms}")
+    Ms_d30 = Ms if Ms_d30 is None else [int(m) for m in Ms_d30]
+    if not Ms or not Ms_d30 or min(Ms + Ms_d30) < 1:
+        raise ValueError(f"Ms and Ms_d30 must be positive sample counts, got {Ms}, {Ms_d30}")
     chosen = [c for c in _cases(rho_d2, N30, rho_d30) if c["name"] in cases]
     if len(chosen) != len(set(cases)):
         raise ValueError(f"cases must be a subset of ('d2', 'd30'), got {cases}")
@@ -64,9 +67,11 @@ def run(out_dir, *, seed: int = 0, Ms=(2, 5, 20, 100, 500), rho_d2: float = 0.2,
     cache = Path(out_dir) / "cache" if cache_dir is None else Path(cache_dir)
     t_start = time.perf_counter()
     rows = []
-    bar = Progress(len(chosen) * len(Ms), "sampling-relaxation", enabled=progress)
+    grid = {"d2": Ms, "d30": Ms_d30}
+    bar = Progress(sum(len(grid[c["name"]]) for c in chosen), "sampling-relaxation",
+                   enabled=progress)
     for case in chosen:
-        for M in Ms:
+        for M in grid[case["name"]]:
             tr = trained_network(case["dataset"], case["rho"], cache_dir=cache, protocol=protocol,
                                  width=width, samples=M, seed=seed, hyper=hyper, progress=False)
             res = compare(tr["net"], case["dataset"], case["rho"], n_points=COMPARE_POINTS,
@@ -84,7 +89,7 @@ def run(out_dir, *, seed: int = 0, Ms=(2, 5, 20, 100, 500), rho_d2: float = 0.2,
         hp = load_network(rows[-1]["network_file"]).metadata.get("hyperparameters")
     results = {
         "seed": seed,
-        "parameters": {"Ms": Ms, "protocol": protocol, "width": width,
+        "parameters": {"Ms": Ms, "Ms_d30": Ms_d30, "protocol": protocol, "width": width,
                        "cases": [{k: c[k] for k in ("name", "data", "rho")} |
                                  {"N": int(c["dataset"].size - 1), "d": c["dataset"].d}
                                  for c in chosen]},
@@ -111,6 +116,10 @@ def _figure(out_dir, results) -> str:
                  label=f"{case['name']}: sup on fresh ball points")
         ax2.plot(M, [max(r["rms_error_hull_rel"], 1e-16) for r in rows], "s--", color=c,
                  label=f"{case['name']}: RMS on the hull")
+        bad = [r for r in rows if not r["converged"]]  # hollow: training did not converge
+        if bad:
+            ax1.plot([r["M"] for r in bad], [r["cost_ratio"] for r in bad], "o", mfc="white",
+                     color=c, label=f"{case['name']}: training not converged")
     ax1.axhline(1.0, color="k", lw=1, ls=":")
     ax1.set_xscale("log")
     ax1.set_xlabel("samples per ball M")
