@@ -290,6 +290,9 @@ def _register_builtin_commands() -> None:
     from .experiments.cli import configure_experiment, run_experiment
     add_command("experiment", "run one of the paper's experiments (writes JSON + PNG figures)",
                 configure_experiment, run_experiment)
+    from .cli_compare import configure_compare, run_compare
+    add_command("compare", "a trained network against the closed form (numerics.premise)",
+                configure_compare, run_compare)
     from training.cli import configure_train, run_train
     add_command("train", "train a shallow ReLU denoiser (or a stack) and write a network file",
                 configure_train, run_train)

@@ -15,6 +15,10 @@ taylor-vs-exact       :mod:`.taylor_vs_exact`                    Fig. 16
 early-stopping-map    :mod:`.early_stopping_map`                 Thm 4.4
 ====================  =========================================  =============================
 
+With a trained denoiser (the ``train`` extra): ``trained-virtual-stability``
+(:mod:`.trained_virtual_stability`, Fig. 1) and ``sampling-relaxation``
+(:mod:`.sampling_relaxation`, the sampled ball constraint).
+
 ``QUICK`` holds the tiny configurations used by ``flows experiment NAME --quick`` and the tests.
 Modules are imported on first use (:func:`get`), so importing this package is cheap.
 
@@ -50,7 +54,12 @@ EXPERIMENTS = {
     "score-fields": "score_fields",
     "taylor-vs-exact": "taylor_vs_exact",
     "early-stopping-map": "early_stopping_map",
+    "trained-virtual-stability": "trained_virtual_stability",
+    "sampling-relaxation": "sampling_relaxation",
 }
+
+#: Experiments that train a network (need the ``train`` extra; tested in tests/test_premise.py).
+TRAINED = frozenset({"trained-virtual-stability", "sampling-relaxation"})
 
 #: Tiny sizes (seconds each): smoke runs, tests, ``--quick``.
 QUICK = {
@@ -61,6 +70,11 @@ QUICK = {
     "score-fields": dict(n_grid=9, tau_max=20.0),
     "taylor-vs-exact": dict(rho0_sweep=(0.01, 0.1), n_times=60),
     "early-stopping-map": dict(n_grid=15, cs=(0.1, 0.4)),
+    # the two training experiments need the 'train' extra (JAX); seconds of training each
+    "trained-virtual-stability": dict(N=6, samples=20, hyper=dict(outer_steps=8,
+                                                                  inner_steps=300)),
+    "sampling-relaxation": dict(Ms=(2, 8, 32), Ms_d30=(2, 8), N30=3, hyper=dict(outer_steps=8,
+                                                                  inner_steps=300)),
 }
 
 
@@ -79,4 +93,4 @@ def run(name: str, out_dir, *, quick: bool = False, **options) -> dict:
     return get(name).run(out_dir, **sizes)
 
 
-__all__ = ["EXPERIMENTS", "QUICK", "get", "run"]
+__all__ = ["EXPERIMENTS", "QUICK", "TRAINED", "get", "run"]
