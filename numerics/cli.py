@@ -10,7 +10,10 @@ Commands (``flows COMMAND --help`` for every option; ``--json`` prints one JSON 
                    (any score model: numerics.models.endpoint_cli, docs/models.md)
     flows threshold --data F --y0 ... --sigma-max S [--model M] [--confirm [--method M]]
     flows classify --data F --y ... [--threshold T] [--norm l2|linf]
+    flows trajectory --data F --y0 ... (endpoint's options) --out FIG.png [--t-max T]
     flows experiment NAME --out DIR [--quick] [--workers K] [--scheduler ADDR]
+    flows train --data F (--rho R | --sigma S --c C | --sigmas S1,S2 --c C) --out NET
+                [--protocol al|adam|adam-wd|dropout]   (training/cli.py; needs the train extra)
 
 Data files are JSON objects ``{"kind": "orthogonal"|"obtuse"|"equilateral", "points": [[...]]}``
 with ``points[0]`` the apex ``x_0`` for orthogonal/obtuse data.  Vectors are comma-separated;
@@ -38,6 +41,7 @@ from __future__ import annotations
 import argparse
 import json
 import math
+import re
 import sys
 import warnings
 from dataclasses import dataclass
@@ -246,8 +250,9 @@ def _configure_threshold(p: argparse.ArgumentParser) -> None:
     p.add_argument("--model", choices=MODELS, default="exact")
     p.add_argument("--confirm", action="store_true",
                    help="also bisect on c over integrated probability flows (c0_bisection)")
-    p.add_argument("--method", choices=("exact", "ivp"), default="exact",
-                   help="integrator for --confirm")
+    p.add_argument("--method", choices=("exact", "ivp"), default=None,
+                   help="integrator for --confirm (default: exact on orthogonal data, else ivp, "
+                        "as for flows endpoint)")
 
 
 def _run_threshold(args: argparse.Namespace) -> dict:
@@ -258,6 +263,9 @@ def _run_threshold(args: argparse.Namespace) -> dict:
     result = c0_closed_form(dataset, args.y0, sigma_max, args.model)
     out = result.to_json()
     if args.confirm:
+        if args.method is None:  # closed-form probability flows exist on orthogonal data only
+            args.method = "exact" if dataset.kind == "orthogonal" else "ivp"
+        out["method"] = args.method
         try:
             out["c0_bisection"] = c0_bisection(dataset, args.y0, sigma_max, args.model,
                                                method=args.method)
@@ -301,9 +309,18 @@ def _register_builtin_commands() -> None:
                 _configure_threshold, _run_threshold)
     add_command("classify", "class of a point: training | virtual | boundary | other",
                 _configure_classify, _run_classify)
+    from .cli_trajectory import configure_trajectory, run_trajectory
+    add_command("trajectory", "draw one flow path from y0 (PNG; numerics/cli_trajectory.py)",
+                configure_trajectory, run_trajectory)
     from .experiments.cli import configure_experiment, run_experiment
     add_command("experiment", "run one of the paper's experiments (writes JSON + PNG figures)",
                 configure_experiment, run_experiment)
+    from .cli_compare import configure_compare, run_compare
+    add_command("compare", "a trained network against the closed form (numerics.premise)",
+                configure_compare, run_compare)
+    from training.cli import configure_train, run_train
+    add_command("train", "train a shallow ReLU denoiser (or a stack) and write a network file",
+                configure_train, run_train)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -323,6 +340,12 @@ def _one_line(text: str) -> str:
     return " ".join(str(text).split())
 
 
+def _cli_words(message: str) -> str:
+    """Library hints name keyword arguments (``method='ivp'``); on the command line they are
+    options (``--method ivp``)."""
+    return re.sub(r"\b(method|model)='([A-Za-z-]+)'", r"--\1 \2", message)
+
+
 def _print_text(result: dict) -> None:
     for key, value in result.items():
         print(f"{key}: {json.dumps(value) if isinstance(value, (list, dict)) else value}")
@@ -339,10 +362,10 @@ def main(argv=None) -> int:
         for message in dict.fromkeys(_one_line(w.message) for w in caught):  # once each
             print(f"{PROG}: warning: {message}", file=sys.stderr)
     except UsageError as exc:
-        print(f"{PROG}: error: {_one_line(exc)}", file=sys.stderr)
+        print(f"{PROG}: error: {_cli_words(_one_line(exc))}", file=sys.stderr)
         return 2
     except (ValueError, OSError) as exc:
-        print(f"{PROG}: error: {_one_line(exc)}", file=sys.stderr)
+        print(f"{PROG}: error: {_cli_words(_one_line(exc))}", file=sys.stderr)
         return 1
     if args.json:
         print(json.dumps(result, allow_nan=False))

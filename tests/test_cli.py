@@ -94,6 +94,24 @@ def test_threshold_confirm(capsys, files):
     assert got["c0_bisection"] == pytest.approx(got["c0"], abs=1e-9)
 
 
+def test_threshold_confirm_obtuse_picks_ivp(capsys, files):
+    """On obtuse data there is no closed-form probability flow: --confirm picks the ivp
+    integrator by itself, as flows endpoint does (Thm B.3's c_0 = t_1/sigma_max here)."""
+    got = run_json(capsys, "threshold", "--data", files["obtuse"], "--y0", "0.6,-0.2",
+                   "--sigma-max", "1", "--confirm")
+    assert got["method"] == "ivp" and got["c0"] == pytest.approx(0.6)
+    # the ivp bisection decides "on a vertex" within VERTEX_TOL["ivp"] * max r_n = 2e-7, which
+    # moves c_0 by at most that much over sigma_max = 1
+    assert got["c0_bisection"] == pytest.approx(got["c0"], abs=1e-6)
+
+
+def test_exact_method_on_obtuse_data_hints_in_cli_words(capsys, files):
+    code, _, err = run(capsys, "threshold", "--data", files["obtuse"], "--y0", "0.6,-0.2",
+                       "--sigma-max", "1", "--confirm", "--method", "exact")
+    assert code == 1 and err.count("\n") == 1
+    assert "--method ivp" in err and "method='ivp'" not in err
+
+
 # -- endpoint ---------------------------------------------------------------------------------------
 @pytest.mark.parametrize("method", ["exact", "ivp"])
 def test_endpoint_score_flow(capsys, files, method):
@@ -235,3 +253,48 @@ def test_console_script_success(files):
                            "--y=-0.2,0.7,0", "--json"], capture_output=True, text=True, timeout=60)
     assert proc.returncode == 0 and proc.stderr == ""
     assert json.loads(proc.stdout)["class"] == "other"
+
+
+# -- trajectory -------------------------------------------------------------------------------------
+@pytest.mark.parametrize("flow_args", [("--flow", "score", "--rho", "0.2"),
+                                       ("--flow", "probability", "--c", "0.1", "--sigma-max", "1")])
+def test_trajectory_draws_the_path_and_reports_the_endpoint(capsys, files, tmp_path, flow_args):
+    fig = tmp_path / "figs" / "path.png"
+    got = run_json(capsys, "trajectory", "--data", files["orth"], "--y0", "0.5,0.4,0.7",
+                   *flow_args, "--out", str(fig), "--n-times", "50")
+    same = run_json(capsys, "endpoint", "--data", files["orth"], "--y0", "0.5,0.4,0.7",
+                    *flow_args)
+    assert got["endpoint"] == same["endpoint"] and got["class"] == same["class"]
+    assert fig.stat().st_size > 10_000 and got["figure"] == str(fig) and got["n_times"] == 50
+
+
+def test_trajectory_path_line_ends_at_the_limit(capsys, files, tmp_path, monkeypatch):
+    """The drawn line has n_times + 1 points (the limit appended) in the data's plane."""
+    import matplotlib.axes
+    seen = []
+    original = matplotlib.axes.Axes.plot
+
+    def spy(self, *a, **k):
+        lines = original(self, *a, **k)
+        if str(k.get("label", "")).startswith("score flow"):
+            seen.append(np.column_stack(lines[0].get_data()))
+        return lines
+    monkeypatch.setattr(matplotlib.axes.Axes, "plot", spy)
+    assert main(["trajectory", "--data", files["obtuse"], "--y0=-0.3,0.5", "--flow", "score",
+                 "--rho", "0.1", "--out", str(tmp_path / "s.png"), "--n-times", "30"]) == 0
+    (line,) = seen
+    assert line.shape == (31, 2)
+    np.testing.assert_allclose(line[0], [-0.3, 0.5])
+    capsys.readouterr()
+    end = run_json(capsys, "endpoint", "--data", files["obtuse"], "--y0=-0.3,0.5", "--flow",
+                   "score", "--rho", "0.1")
+    np.testing.assert_allclose(line[-1], end["endpoint"], atol=1e-12)
+    assert not np.allclose(line[-2], line[0])  # the flow moved
+
+
+@pytest.mark.parametrize("extra,fragment", [(("--t-max", "-1"), "--t-max"),
+                                            (("--n-times", "1"), "--n-times")])
+def test_trajectory_bad_times_exit_1(capsys, files, tmp_path, extra, fragment):
+    code, _, err = run(capsys, "trajectory", "--data", files["orth"], "--y0", "0.5,0.4,0.7",
+                       "--flow", "score", "--rho", "0.2", "--out", str(tmp_path / "x.png"), *extra)
+    assert code == 1 and err.count("\n") == 1 and fragment in err

@@ -31,6 +31,15 @@ def test_derivation_verifies(name):
     assert "  1. " in text  # numbered steps are printed
 
 
+def test_early_stopping_gap_is_printed_in_u():
+    """Step 8 announces a formula in u = 2 t0/r; the printed expression must not use the helper
+    symbol v of the checks (it once did, undefined for the reader)."""
+    out = io.StringIO()
+    run("early_stopping", out)
+    step = out.getvalue().split("  8. ")[1].split("[ok]")[0]
+    assert "u" in step.split(":", 1)[1] and "v" not in step.split(":", 1)[1]
+
+
 # -- the checks themselves can fail --------------------------------------------------------------
 def test_failed_identity_names_step_and_residual():
     x = sp.Symbol("x")

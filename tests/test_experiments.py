@@ -157,7 +157,7 @@ def test_parallel_map_dask_local_cluster():
 
 
 # -- experiments in tiny configurations -------------------------------------------------------------
-@pytest.mark.parametrize("name", list(experiments.EXPERIMENTS))
+@pytest.mark.parametrize("name", sorted(set(experiments.EXPERIMENTS) - experiments.TRAINED))
 def test_experiment_quick_run_writes_json_and_png(name, tmp_path):
     res = experiments.run(name, tmp_path, quick=True, seed=3, progress=False, workers=1)
     data = json.loads((tmp_path / "results.json").read_text())
@@ -202,3 +202,106 @@ def test_cli_experiment_command(tmp_path):
     assert main(["experiment", "taylor-vs-exact", "--out", str(out), "--quick", "--workers", "1",
                  "--no-progress", "--json"]) == 0
     assert (out / "results.json").exists() and (out / "taylor_vs_exact.png").exists()
+
+
+# -- steering from the command line ---------------------------------------------------------------
+@pytest.mark.parametrize("name", list(experiments.EXPERIMENTS))
+def test_experiment_help_lists_every_parameter_with_default(name, capsys):
+    from numerics.cli import main
+    from numerics.experiments.parameters import parameters, show
+    with pytest.raises(SystemExit) as exc:
+        main(["experiment", name, "--help"])
+    assert exc.value.code == 0
+    text = " ".join(capsys.readouterr().out.split())
+    for opt in ("--out", "--seed", "--quick", "--workers", "--scheduler"):
+        assert opt in text
+    prms = parameters(experiments.get(name))
+    assert prms, f"{name} declares no PARAMETERS"
+    for prm in prms:
+        assert prm.option in text, prm.option
+        if prm.default is not None:
+            assert f"default: {show(prm.default)}" in text, prm.name
+
+
+def test_experiment_override_beats_quick_and_summary_is_printed(tmp_path, capsys):
+    from numerics.cli import main
+    out = tmp_path / "ep"
+    assert main(["experiment", "endpoints", "--out", str(out), "--quick", "--n-points", "10",
+                 "--c-fractions", "0.3,0.9", "--workers", "1", "--no-progress"]) == 0
+    text = capsys.readouterr().out
+    p = json.loads((out / "results.json").read_text())["parameters"]
+    assert p["n_points"] == 10 and p["c_fractions"] == [0.3, 0.9]
+    assert p["N"] == experiments.QUICK["endpoints"]["N"]  # the other quick sizes still apply
+    assert "summary:" in text and "score flow, limit: training" in text
+    assert "Thm 4.4 predicts" in text
+
+
+def test_experiment_sequence_option_and_json_summary(tmp_path, capsys):
+    from numerics.cli import main
+    out = tmp_path / "ns"
+    assert main(["experiment", "n-sweep", "--out", str(out), "--quick", "--Ns", "4,2",
+                 "--workers", "1", "--no-progress", "--json"]) == 0
+    res = json.loads(capsys.readouterr().out)
+    assert res["options"] == {"Ns": [4, 2]}
+    assert any(line.startswith("N = 2: training") for line in res["summary"])
+    assert set(json.loads((out / "results.json").read_text())["by_N"]) == {"4", "2"}
+
+
+def test_experiment_bad_option_value_is_a_usage_error(tmp_path, capsys):
+    from numerics.cli import main
+    assert main(["experiment", "n-sweep", "--out", str(tmp_path), "--Ns", "4,x"]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "--Ns" in err and "integers" in err
+
+
+def test_experiment_without_parameters_table_gets_common_options(tmp_path, monkeypatch, capsys):
+    """A module with only ``run`` (no PARAMETERS, no summary) still runs from the CLI."""
+    import sys
+    import types
+
+    from numerics.cli import main
+    mod = types.ModuleType("numerics.experiments._bare")
+    mod.__doc__ = "A bare experiment."
+
+    def run(out_dir, *, seed=0, size=3, progress=True, workers=None, scheduler=None):
+        from numerics.experiments._runtime import write_results
+        write_results(out_dir, "bare", {"seed": seed, "size": size})
+        return {"figures": []}
+
+    mod.run = run
+    monkeypatch.setitem(sys.modules, mod.__name__, mod)
+    monkeypatch.setitem(experiments.EXPERIMENTS, "bare", "_bare")
+    assert main(["experiment", "bare", "--out", str(tmp_path), "--seed", "5", "--json"]) == 0
+    res = json.loads(capsys.readouterr().out)
+    assert res["summary"] == [] and json.loads((tmp_path / "results.json").read_text())["seed"] == 5
+    assert main(["experiment", "bare", "--out", str(tmp_path), "--size", "4"]) == 2
+
+
+def test_endpoints_below_c0_matches_thm_4_4(tmp_path):
+    """Same switch state, varying c: the exact flows end off the vertices exactly for the samples
+    with c < c_0(y) (Thm 4.4), so the tight-threshold share equals the predicted one."""
+    res = experiments.run("endpoints", tmp_path, quick=True, progress=False, workers=1)
+    rows = res["below_c0"]["rows"]
+    for row in rows:
+        assert row["vertex_share_tight"] == pytest.approx(row["predicted_vertex_share"])
+    off = [1 - row["vertex_share_tight"] for row in rows]
+    assert off == sorted(off, reverse=True) and off[0] > off[-1]  # grows as c falls
+
+
+def test_parameters_table_must_name_run_keywords():
+    import types
+
+    from numerics.experiments.parameters import int_list, number_list, parameters
+    mod = types.ModuleType("fake")
+    mod.run = lambda out_dir, *, seed=0, Ns=(3, 2): None
+    mod.PARAMETERS = {"Ns": (int_list, "sizes"), "oops": (int, "not a keyword")}
+    with pytest.raises(TypeError, match="oops"):
+        parameters(mod)
+    assert number_list("sqrt(d)")("0.5, sqrt(d)") == (0.5, "sqrt(d)")
+
+
+def test_json_flag_before_the_experiment_name(tmp_path, capsys):
+    from numerics.cli import main
+    assert main(["experiment", "--json", "score-fields", "--out", str(tmp_path), "--quick",
+                 "--no-progress", "--n-grid", "5"]) == 0
+    assert json.loads(capsys.readouterr().out)["options"] == {"n_grid": 5}

@@ -17,8 +17,32 @@ score-smoothing       :mod:`.score_smoothing`                    Chen 2025 (othe
 model-comparison      :mod:`.model_comparison`                   all score models, one data set
 ====================  =========================================  =============================
 
+With a trained denoiser (the ``train`` extra): ``trained-virtual-stability``
+(:mod:`.trained_virtual_stability`, Fig. 1) and ``sampling-relaxation``
+(:mod:`.sampling_relaxation`, the sampled ball constraint).
+
 ``QUICK`` holds the tiny configurations used by ``flows experiment NAME --quick`` and the tests.
 Modules are imported on first use (:func:`get`), so importing this package is cheap.
+
+Adding an experiment
+--------------------
+1. Write ``numerics/experiments/my_experiment.py`` with ``run(out_dir, *, seed=0, <sizes with
+   defaults>, progress=True, workers=None, scheduler=None) -> dict`` that writes
+   ``results.json`` (:func:`._runtime.write_results`) and its figures
+   (:func:`._runtime.save_figure`; shared drawing in :mod:`numerics.plotting`) and returns the
+   results with a ``"figures"`` list of file names.
+2. Register it: ``EXPERIMENTS["my-experiment"] = "my_experiment"`` and tiny sizes in ``QUICK``.
+3. Optional but expected: a ``PARAMETERS`` table (:mod:`.parameters`) — every entry becomes an
+   option of ``flows experiment my-experiment`` with its default from ``run`` and a line in
+   ``--help``::
+
+       PARAMETERS = {"N": (int, "number of training points"),
+                     "cs": (float_list, "values of c, comma list"),
+                     "norm": (str, "distance", ("l2", "linf"))}
+
+   and ``summary(results) -> list[str]``, the headline numbers the command prints after the run.
+   Without them the command still works, with the common options only
+   (``--out --seed --quick --workers --scheduler --no-progress --json``) and no summary.
 """
 from __future__ import annotations
 
@@ -34,18 +58,29 @@ EXPERIMENTS = {
     "early-stopping-map": "early_stopping_map",
     "score-smoothing": "score_smoothing",
     "model-comparison": "model_comparison",
+    "trained-virtual-stability": "trained_virtual_stability",
+    "sampling-relaxation": "sampling_relaxation",
 }
+
+#: Experiments that train a network (need the ``train`` extra; tested in tests/test_premise.py).
+TRAINED = frozenset({"trained-virtual-stability", "sampling-relaxation"})
 
 #: Tiny sizes (seconds each): smoke runs, tests, ``--quick``.
 QUICK = {
     "virtual-stability": dict(N=8, orders=(2, 3, 4), sweep=(0.0, 0.02), n_draws=1),
-    "endpoints": dict(N=6, n_points=24, c_sweep=(1.0,), n_high=60, n_low=10, n_paths=1),
+    "endpoints": dict(N=6, n_points=24, c_sweep=(1.0,), c_fractions=(0.2, 0.6, 0.95), n_high=60,
+                      n_low=10),
     "n-sweep": dict(Ns=(6, 3), d=6, n_points=24, n_high=60, n_low=10),
     "score-fields": dict(n_grid=9, tau_max=20.0),
     "taylor-vs-exact": dict(rho0_sweep=(0.01, 0.1), n_times=60),
     "early-stopping-map": dict(n_grid=15, cs=(0.1, 0.4)),
     "score-smoothing": dict(n_samples=150, deltas=(0.05, 0.3), steps=25),
     "model-comparison": dict(N=8, n_samples=60, n_reference=120, steps=25),
+    # the two training experiments need the 'train' extra (JAX); seconds of training each
+    "trained-virtual-stability": dict(N=6, samples=20, hyper=dict(outer_steps=8,
+                                                                  inner_steps=300)),
+    "sampling-relaxation": dict(Ms=(2, 8, 32), Ms_d30=(2, 8), N30=3, hyper=dict(outer_steps=8,
+                                                                  inner_steps=300)),
 }
 
 
@@ -59,9 +94,9 @@ def get(name: str):
 def run(name: str, out_dir, *, quick: bool = False, **options) -> dict:
     """Run experiment ``name`` into ``out_dir`` (``quick``: the :data:`QUICK` sizes, which
     explicit ``options`` override)."""
-    sizes = dict(QUICK[name]) if quick else {}
+    sizes = dict(QUICK.get(name, {})) if quick else {}
     sizes.update(options)
     return get(name).run(out_dir, **sizes)
 
 
-__all__ = ["EXPERIMENTS", "QUICK", "get", "run"]
+__all__ = ["EXPERIMENTS", "QUICK", "TRAINED", "get", "run"]

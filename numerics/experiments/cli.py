@@ -1,42 +1,101 @@
-"""``flows experiment NAME --out DIR [--seed N] [--quick] [--workers K] [--scheduler ADDR]``.
+"""``flows experiment NAME --out DIR [--seed N] [--quick] [--workers K] [--scheduler ADDR]
+[--PARAMETER VALUE ...]``.
+
+Every experiment is a sub-command with its own ``--help``: the common options above plus one
+option per entry of the module's ``PARAMETERS`` table (:mod:`.parameters`), with its default and,
+where ``--quick`` changes it, the quick value.  Explicit options override ``--quick``; sequences
+are comma lists (``--Ns 30,20,10``).  After the run the command prints the files it wrote and the
+module's ``summary(results)`` lines (the headline numbers); everything is in ``DIR/results.json``.
 
 Registered in :mod:`numerics.cli` through its ``add_command`` hook
 (:func:`configure_experiment`, :func:`run_experiment`); :func:`add_experiment_parser` wires the
-same command into any ``argparse`` sub-parser collection.  The command prints a short summary
-(the JSON file and figures it wrote); the full numbers are in ``DIR/results.json``.
+same command into any ``argparse`` sub-parser collection.
 """
 from __future__ import annotations
 
 import argparse
 from pathlib import Path
 
-from . import EXPERIMENTS, run
+from . import EXPERIMENTS, QUICK, get, run
+from .parameters import parameters, show
+
+#: ``argparse`` destinations of the common options (everything else is an experiment parameter).
+COMMON = ("name", "out", "seed", "quick", "workers", "scheduler", "no_progress", "json")
 
 
-def configure_experiment(p: argparse.ArgumentParser) -> None:
-    """Arguments of ``flows experiment``."""
-    p.add_argument("name", choices=list(EXPERIMENTS), help="which experiment")
+def _common_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("--out", required=True, help="output directory (created if missing)")
     p.add_argument("--seed", type=int, default=0, help="random seed (default 0; recorded)")
-    p.add_argument("--quick", action="store_true", help="tiny sizes (a few seconds)")
+    p.add_argument("--quick", action="store_true",
+                   help="tiny sizes (a few seconds); explicit options below override them")
     p.add_argument("--workers", type=int, default=None,
                    help="local worker processes (default: CPU count; 1 = no parallelism)")
     p.add_argument("--scheduler", default=None,
                    help="Dask scheduler address, e.g. tcp://127.0.0.1:8786 (needs the 'dask' "
                         "extra); default: local processes")
     p.add_argument("--no-progress", action="store_true", help="no progress bar on stderr")
+    # SUPPRESS: not given here, the value of `flows experiment --json NAME` (or False) stands
+    p.add_argument("--json", action="store_true", default=argparse.SUPPRESS,
+                   help="print one JSON object")
+
+
+def _module_or_none(name: str):
+    """The experiment's module, or ``None`` when it cannot be imported here (a missing optional
+    dependency): its sub-command then has the common options only and the run reports the error."""
+    try:
+        return get(name)
+    except ImportError:
+        return None
+
+
+def configure_experiment(p: argparse.ArgumentParser) -> None:
+    """Arguments of ``flows experiment``: one sub-command per experiment."""
+    sub = p.add_subparsers(dest="name", metavar="NAME", parser_class=type(p))
+    sub.required = True
+    for name in EXPERIMENTS:
+        module = _module_or_none(name)
+        doc = (module.__doc__ or "").strip().split("\n\n")[0] if module else ""
+        sp = sub.add_parser(name, help=" ".join(doc.split()) or f"experiment {name}",
+                            description=" ".join(doc.split()) or None)
+        _common_options(sp)
+        if module is None:
+            continue
+        quick = QUICK.get(name, {})
+        group = sp.add_argument_group(f"{name} parameters")
+        for prm in parameters(module):
+            text = prm.help
+            if prm.default is not None:
+                text += f" (default: {show(prm.default)}"
+                text += f"; --quick: {show(quick[prm.name])})" if prm.name in quick else ")"
+            elif prm.name in quick:
+                text += f" (--quick: {show(quick[prm.name])})"
+            group.add_argument(prm.option, dest=prm.name, type=prm.parse, default=None,
+                               choices=prm.choices, metavar=prm.name.upper() if not prm.choices
+                               else None, help=text.replace("%", "%%"))
+
+
+def experiment_options(args: argparse.Namespace) -> dict:
+    """The experiment parameters given explicitly on the command line."""
+    return {k: v for k, v in vars(args).items()
+            if k not in COMMON and not k.startswith("_") and k != "command" and v is not None}
 
 
 def run_experiment(args: argparse.Namespace) -> dict:
-    """Run the chosen experiment; return ``{experiment, out, results, figures, seed}``."""
+    """Run the chosen experiment; return ``{experiment, out, seed, results, figures, options,
+    summary}`` (``summary`` is a list of lines with ``--json``, else one indented text block)."""
     if args.workers is not None and args.workers < 1:
         raise ValueError(f"--workers must be >= 1, got {args.workers}")
+    options = experiment_options(args)
     res = run(args.name, args.out, quick=args.quick, seed=args.seed, workers=args.workers,
-              scheduler=args.scheduler, progress=not args.no_progress)
+              scheduler=args.scheduler, progress=not args.no_progress, **options)
     out = Path(args.out)
+    module = get(args.name)
+    lines = list(module.summary(res)) if hasattr(module, "summary") else []
     return {"experiment": args.name, "out": str(out), "seed": args.seed,
-            "results": str(out / "results.json"),
-            "figures": [str(out / f) for f in res.get("figures", [])]}
+            "options": options, "results": str(out / "results.json"),
+            "figures": [str(out / f) for f in res.get("figures", [])],
+            "summary": lines if getattr(args, "json", False)
+            else "".join(f"\n  {line}" for line in lines)}
 
 
 def add_experiment_parser(subparsers) -> argparse.ArgumentParser:

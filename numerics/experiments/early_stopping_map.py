@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from theory.errors import InputError
 from theory.pieces import MODELS
 
 from ..classify import CLASSES, classify
@@ -23,6 +24,7 @@ from ..flows import probability_flow_batch
 from ..threshold import c0_closed_form
 from ._data import orthonormal_dataset
 from ._runtime import chunks, default_workers, parallel_map, pyplot, save_figure, write_results
+from .parameters import float_list
 
 NAME = "early-stopping-map"
 STYLES = {"exact": ("k", "-"), "taylor": ("tab:cyan", "--"), "taylor-fixed-kinks": ("tab:red", ":")}
@@ -55,6 +57,9 @@ def run(out_dir, *, seed: int = 0, n_grid: int = 81, lim=(-0.3, 1.3),
     """
     ds = orthonormal_dataset(2)
     sigma_max = 1.0
+    if len(lim) != 2 or not float(lim[0]) < float(lim[1]):
+        raise InputError(f"lim must be two numbers lower,upper with lower < upper, got "
+                         f"{tuple(lim)}")
     xs = np.linspace(lim[0], lim[1], n_grid)
     X, Y = np.meshgrid(xs, xs)
     P = np.column_stack([X.ravel(), Y.ravel()])
@@ -90,6 +95,30 @@ def run(out_dir, *, seed: int = 0, n_grid: int = 81, lim=(-0.3, 1.3),
     results["figures"] = [_figure(out_dir, X, Y, C0, maps, results)]
     write_results(out_dir, NAME, results)
     return results
+
+
+#: Command-line parameters of ``flows experiment early-stopping-map`` (defaults: :func:`run`).
+PARAMETERS = {
+    "n_grid": (int, "initial points per axis"),
+    "lim": (float_list, "lower,upper limit of both axes"),
+    "cs": (float_list, "values of c = rho_0/sigma_max (each < 1/2), one column each, comma list"),
+    "threshold": (float, "l2 classification threshold of the endpoints"),
+}
+
+
+def summary(results) -> list[str]:
+    """Headline numbers: Thm 4.4's agreement per model and c, and the fixed-kinks c_0 gap."""
+    out = []
+    for m in MODELS:
+        parts = []
+        for c in results["parameters"]["cs"]:
+            a = results["thm_4_4_agreement"][f"{m}/c={c:g}"]
+            parts.append(f"c = {c:g}: {a['agree']}/{a['points']}")
+        out.append(f"Thm 4.4 agrees ({m}): " + ", ".join(parts))
+    g = results["c0_gap_fixed_kinks_minus_exact"]
+    out.append(f"c_0(taylor-fixed-kinks) - c_0(exact) from {g['min']:.3g} to {g['max']:.3g} over "
+               f"{g['points']} points")
+    return out
 
 
 def _figure(out_dir, X, Y, C0, maps, results) -> str:

@@ -28,6 +28,14 @@ other for every threshold in ``thresholds``, in l2 and l-infinity (App. E).  The
 what the analytic model is most sensitive to: ``c_sweep`` repeats the ODE variant for several
 ``c`` (smaller ``c`` = later switch = less time for the MMSE denoiser to collapse samples onto
 training points).
+
+**Below c_0** (``c_fractions``): from the same switch state (the MMSE stage for ``c``), the
+min-cost stage is rerun with ``c' = q c_max`` (``c_max = rho_max / sigma_switch``) for each ``q``.
+Thm 4.4 (docs/math.md §5): a sample ends on its closest vertex iff ``c' > c_0(y)``, ``c_0`` from
+its state at the switch (:func:`numerics.threshold.c0_closed_form`); the boundary share grows as
+``c'`` falls below the samples' ``c_0`` — the early stopping that the score flow (always a vertex,
+Thm 4.3) does not have.  The JSON holds the fractions, the predicted off-vertex share and the one
+measured at the tight default threshold (they agree: the flows are exact).
 """
 from __future__ import annotations
 
@@ -35,13 +43,16 @@ import math
 
 import numpy as np
 
-from ..classify import CLASSES, classify
+from ..classify import CLASSES, classify, default_threshold
 from ..evaluate import compile_denoiser
 from ..flows import probability_flow, probability_flow_batch, score_flow, score_flow_batch
 from ..mmse import MMSEDenoiser
 from ..schedules import euler_probability_flow, score_flow_iterations
 from ._data import orthonormal_dataset
+from ..plotting import CLASS_COLORS, plot_endpoint_classes
+from ..threshold import c0_closed_form
 from ._runtime import chunks, default_workers, parallel_map, pyplot, save_figure, write_results
+from .parameters import float_list, number_list
 
 NAME = "endpoints"
 
@@ -123,7 +134,23 @@ def _chunk_task(task) -> dict:
             out[f"probability/{method}/c={c:.6g}"] = probability_endpoints(
                 ds, Y0, c=c, sigma_max=p["sigma_max"], n_high=p["n_high"], n_low=p["n_low"],
                 method=method)
+    if p.get("c_fractions"):
+        # the same switch state for every c: only the low-noise stage's rho = c sigma changes
+        s_sw = switch_sigma(ds, p["c_base"])
+        Y = mmse_stage(ds, Y0, p["sigma_max"], s_sw, p["n_high"])
+        c_max = min(float(r) for r in ds.r) / (2 * s_sw)
+        out["below/c0"] = np.array([[_c0(ds, y, s_sw)] for y in Y])
+        for q in p["c_fractions"]:
+            out[f"below/q={q:.6g}"] = probability_flow_batch(
+                ds, Y, c=q * c_max, sigma_max=s_sw, sigma_min=0.0, model="exact", method="exact")
     return out
+
+
+def _c0(dataset, y, sigma_max) -> float:
+    """Thm 4.4's ``c_0(y)`` (exact model) from ``y`` at ``sigma_max``; ``0`` when the closest
+    hyperbox point is a vertex (reached for every ``c``)."""
+    r = c0_closed_form(dataset, y, sigma_max, "exact")
+    return 0.0 if r.c0 is None else float(r.c0)
 
 
 def fractions(dataset, Y, thresholds, norms=("l2", "linf")) -> dict:
@@ -148,63 +175,52 @@ def simulate(dataset_size, Y0, params, *, workers=None, scheduler=None, progress
     return {k: np.vstack([p[k] for p in parts]) for k in parts[0]}
 
 
-def _paths(dataset, Y0, *, rho_score, c, sigma_max, n_high, eta, score_steps, n_paths) -> list:
-    """Trajectories of a few initial points for the projected-path figure."""
-    out = []
-    h = compile_denoiser(dataset, "exact")
-    mmse = MMSEDenoiser(dataset)
-    s_sw = switch_sigma(dataset, c)
-    for y0 in Y0[:n_paths]:
-        sf = score_flow(dataset, y0, rho_score, model="exact", method="exact",
-                        times=np.linspace(0.0, 60.0, 400))
-        it = [y0]
-        for _ in range(score_steps):
-            it.append(score_flow_iterations(lambda Z: h.denoise(Z, rho_score), it[-1][None],
-                                            eta=eta, n_steps=1)[0])
-        sig = high_noise_sigmas(sigma_max, s_sw, n_high)
-        hi = [y0]
-        for a, b in zip(sig[:-1], sig[1:]):
-            hi.append(euler_probability_flow(mmse, np.array([a, b]), hi[-1][None])[0])
-        lo = probability_flow(dataset, hi[-1], c=c, sigma_max=s_sw, sigma_min=0.0, model="exact",
-                              method="exact", times=np.linspace(0.0, 12.0, 200))
-        out.append({"y0": y0, "score_flow": sf.path, "score_iterations": np.array(it),
-                    "mmse_stage": np.array(hi), "min_cost_stage": lo.path})
-    return out
-
-
 def run(out_dir, *, seed: int = 0, N: int = 30, d: int | None = None, n_points: int = 500,
         sigma_max: float = 10.0, c: float = 1.0, c_sweep=(0.5, 1.0, 2.0, "sqrt(d)"),
+        c_fractions=(0.1, 0.3, 0.5, 0.7, 0.8, 0.85, 0.9, 0.95, 0.98, 0.999),
         rho_score: float = 0.1, score_steps: int = 20, eta: float = 1.0, n_high: int = 400,
-        n_low: int = 50, thresholds=(0.01, 0.1), threshold: float = 0.1, n_paths: int = 3,
+        n_low: int = 50, thresholds=(0.01, 0.1), threshold: float = 0.1,
         progress: bool = True, workers: int | None = None, scheduler: str | None = None) -> dict:
     """Run the Fig. 2 experiment; write ``results.json`` and ``endpoints.png``.
 
-    ``c_sweep`` entries are numbers or the string ``"sqrt(d)"`` (the noise-norm link of MATH.md
-    §1).  ``threshold`` (l2) is the one plotted; all of ``thresholds`` are in the JSON.
+    ``c_sweep`` entries are numbers or the string ``"sqrt(d)"`` (the noise-norm link of
+    docs/math.md §1); each moves the switch point.  ``c_fractions`` keeps the switch state of ``c``
+    and runs the low-noise stage with ``c' = q c_max`` for each ``q`` (``c_max = rho_max /
+    sigma_switch``): Thm 4.4 says a sample ends on a vertex iff ``c' > c_0(y)``, so the non-vertex
+    (boundary) share grows as ``c'`` falls; the JSON holds the measured fractions and the share
+    predicted from the ``c_0`` of every sample.  ``threshold`` (l2) is the one plotted; all of
+    ``thresholds`` are in the JSON.
     """
     d = N if d is None else int(d)
     dataset = orthonormal_dataset(N, d)
     cs = sorted({float(math.sqrt(d)) if x == "sqrt(d)" else float(x) for x in c_sweep} | {float(c)})
     thresholds = sorted(set(map(float, thresholds)) | {float(threshold)})
+    qs = sorted({float(q) for q in c_fractions})
+    if any(not 0 < q < 1 for q in qs):
+        raise ValueError(f"c_fractions must lie strictly between 0 and 1 (fractions of c_max, "
+                         f"the edge of the low-noise regime), got {list(c_fractions)}")
     rng = np.random.default_rng(seed)
     Y0 = sigma_max * rng.standard_normal((n_points, d))
     params = {"score": True, "rho_score": rho_score, "eta": eta, "score_steps": score_steps,
               "cs": cs, "methods": ("ode",), "sigma_max": sigma_max, "n_high": n_high,
-              "n_low": n_low}
+              "n_low": n_low, "c_fractions": qs, "c_base": float(c)}
     ends = simulate((N, d), Y0, params, workers=workers, scheduler=scheduler, progress=progress)
     euler = simulate((N, d), Y0, {**params, "score": False, "cs": [float(c)],
-                                  "methods": ("euler",)},
+                                  "methods": ("euler",), "c_fractions": ()},
                      workers=workers, scheduler=scheduler, progress=progress,
                      label=f"{NAME} (euler)")
     ends.update(euler)
     key = lambda m, cc: f"probability/{m}/c={cc:.6g}"  # noqa: E731
+    s_sw = switch_sigma(dataset, c)
+    c_max = min(float(r) for r in dataset.r) / (2 * s_sw)
+    c0 = ends["below/c0"][:, 0]
     results = {
         "seed": seed,
         "parameters": {"N": N, "d": d, "n_points": n_points, "sigma_max": sigma_max, "c": c,
-                       "c_sweep": cs, "rho_score": rho_score, "score_steps": score_steps,
-                       "eta": eta, "n_high": n_high, "n_low": n_low, "thresholds": thresholds,
-                       "threshold": threshold, "switch_margin": SWITCH_MARGIN,
-                       "sigma_switch": switch_sigma(dataset, c)},
+                       "c_sweep": cs, "c_fractions": qs, "rho_score": rho_score,
+                       "score_steps": score_steps, "eta": eta, "n_high": n_high, "n_low": n_low,
+                       "thresholds": thresholds, "threshold": threshold,
+                       "switch_margin": SWITCH_MARGIN, "sigma_switch": s_sw},
         "score_flow": {"limit": fractions(dataset, ends["score/limit"], thresholds),
                        "iterations": fractions(dataset, ends["score/iterations"], thresholds)},
         "probability_flow": {"ode": fractions(dataset, ends[key("ode", c)], thresholds),
@@ -213,112 +229,167 @@ def run(out_dir, *, seed: int = 0, N: int = 30, d: int | None = None, n_points: 
                                   "fractions": fractions(dataset, ends[key("ode", cc)],
                                                          [threshold], ("l2",))["l2"][str(threshold)]}
                     for cc in cs},
+        "below_c0": {
+            "sigma_start": s_sw, "c_max": c_max,
+            "c0_quantiles": {f"{q:g}": float(np.quantile(c0, q)) for q in (0.1, 0.25, 0.5, 0.75,
+                                                                            0.9)},
+            "rows": [{"q": q, "c": q * c_max,
+                      "predicted_vertex_share": float(np.mean(q * c_max > c0)),
+                      "vertex_share_tight": _tight_vertex_share(dataset,
+                                                                ends[f"below/q={q:.6g}"]),
+                      "fractions": fractions(dataset, ends[f"below/q={q:.6g}"], [threshold],
+                                             ("l2",))["l2"][str(threshold)]} for q in qs]},
         "mean_vertex_size": {
             "score_limit": float(np.mean(np.sum(ends["score/limit"][:, :N] > 0.5, axis=1))),
             "probability_ode": float(np.mean(np.sum(ends[key("ode", c)][:, :N] > 0.5, axis=1)))},
         "paper": PAPER,
     }
-    paths = _paths(dataset, Y0, rho_score=rho_score, c=c, sigma_max=sigma_max, n_high=n_high,
-                   eta=eta, score_steps=score_steps, n_paths=n_paths)
-    results["figures"] = [_figure(out_dir, dataset, results, ends, key("ode", c), paths)]
+    sizes = {"score flow (limit)": _vertex_sizes(dataset, ends["score/limit"], threshold),
+             f"probability flow (c = {c:g})": _vertex_sizes(dataset, ends[key("ode", c)],
+                                                           threshold)}
+    results["figures"] = [_figure(out_dir, results, sizes)]
     write_results(out_dir, NAME, results)
     return results
 
 
+def _tight_vertex_share(dataset, Y) -> float:
+    """Share of endpoints within the default (tight, ``1e-6 max_n r_n``) l2 threshold of a vertex:
+    the exact flows' reading of Thm 4.4, free of the coarse figure threshold."""
+    labels = [cl.cls for cl in classify(dataset, Y, threshold=default_threshold(dataset))]
+    return sum(lab in ("training", "virtual") for lab in labels) / len(labels)
+
+
+def _vertex_sizes(dataset, Y, threshold) -> np.ndarray:
+    """``|S|`` of the vertex each endpoint is (``-1`` for non-vertex endpoints)."""
+    out = []
+    for cl in classify(dataset, Y, threshold=threshold, norm="l2"):
+        out.append(len(cl.vertex_subset) if cl.vertex_subset is not None else -1)
+    return np.array(out)
+
+
+#: Command-line parameters of ``flows experiment endpoints`` (defaults: :func:`run`).
+PARAMETERS = {
+    "N": (int, "number of orthonormal training points x_n = e_n"),
+    "d": (int, "ambient dimension (default: N)"),
+    "n_points": (int, "Gaussian initial points y0 ~ N(0, sigma_max^2 I)"),
+    "sigma_max": (float, "initial noise level of the probability flow"),
+    "c": (float, "rho = c sigma of the reported probability flow"),
+    "c_sweep": (number_list("sqrt(d)"), "further c values that move the switch point, comma "
+                "list of numbers or sqrt(d)"),
+    "c_fractions": (float_list, "c/c_max values (0 < q < 1) of the low-noise stage from the "
+                    "same switch state, comma list"),
+    "rho_score": (float, "noise radius of the score flow's denoiser"),
+    "score_steps": (int, "score-flow iterations (eq. 21)"),
+    "eta": (float, "step size of the score-flow iterations"),
+    "n_high": (int, "Euler steps of the MMSE stage above the low-noise regime"),
+    "n_low": (int, "Euler levels of the min-cost stage (euler variant)"),
+    "thresholds": (float_list, "classification thresholds stored in the JSON, comma list"),
+    "threshold": (float, "l2 classification threshold of the figure and summary"),
+}
+
+
+def _pct(fr: dict) -> str:
+    return ", ".join(f"{k} {100 * fr[k]:.1f}%" for k in CLASSES)
+
+
+def summary(results) -> list[str]:
+    """Headline numbers: class fractions of each flow, of the c sweeps, mean vertex sizes."""
+    p = results["parameters"]
+    t = str(p["threshold"])
+    rows = results["below_c0"]["rows"]
+    lo, hi = rows[0], rows[-1]
+    sf, pf, b = results["score_flow"], results["probability_flow"], results["below_c0"]
+    vs = results["mean_vertex_size"]
+    return [
+        f"{p['n_points']} starts, N = {p['N']}, d = {p['d']}, l2 threshold {p['threshold']:g}:",
+        f"score flow, {p['score_steps']} iterations: {_pct(sf['iterations']['l2'][t])}",
+        f"score flow, limit: {_pct(sf['limit']['l2'][t])}",
+        f"probability flow, c = {p['c']:g} (ODE): {_pct(pf['ode']['l2'][t])}",
+        f"probability flow, c = {p['c']:g} (Euler): {_pct(pf['euler']['l2'][t])}",
+        f"same switch state, c = {lo['c']:.3g} (q = {lo['q']:g}): {_pct(lo['fractions'])}; "
+        f"Thm 4.4 predicts {100 * (1 - lo['predicted_vertex_share']):.1f}% off the vertices "
+        f"(measured at threshold 1e-6: {100 * (1 - lo['vertex_share_tight']):.1f}%)",
+        f"same switch state, c = {hi['c']:.3g} (q = {hi['q']:g}): {_pct(hi['fractions'])}",
+        f"median c_0 of the samples at the switch: {b['c0_quantiles']['0.5']:.3g} "
+        f"(c_max = {b['c_max']:.3g})",
+        *(f"switch at sigma = {row['sigma_switch']:.3g} (c = {cc}): {_pct(row['fractions'])}"
+          for cc, row in results["c_sweep"].items()),
+        f"mean |S| of the endpoint vertex: score limit {vs['score_limit']:.1f}, "
+        f"probability flow {vs['probability_ode']:.1f}",
+    ]
+
+
 # -- figure ---------------------------------------------------------------------------------------
-CLASS_COLORS = {"training": "tab:red", "virtual": "tab:blue", "boundary": "tab:orange",
-                "other": "tab:gray"}
-
-
-def _cube(ax):
-    """Edges of the unit cube [0,1]^3 (the hyperbox projected on three coordinates)."""
-    for a in (0, 1):
-        for b in (0, 1):
-            ax.plot([0, 1], [a, a], [b, b], color="k", lw=0.5, alpha=0.4)
-            ax.plot([a, a], [0, 1], [b, b], color="k", lw=0.5, alpha=0.4)
-            ax.plot([a, a], [b, b], [0, 1], color="k", lw=0.5, alpha=0.4)
-
-
-def bar_panel(ax, fr: dict, title: str):
-    """Bar chart of one ``{class: fraction}`` dict, percentages printed on the bars."""
-    vals = [100 * fr[k] for k in CLASSES]
-    rects = ax.bar(CLASSES, vals, color=[CLASS_COLORS[k] for k in CLASSES])
-    for rect, v in zip(rects, vals):
-        ax.annotate(f"{v:.1f}%", (rect.get_x() + rect.get_width() / 2, v), ha="center",
-                    va="bottom", fontsize=8)
-    ax.set_ylim(0, 112)
-    ax.set_ylabel("endpoints (%)")
-    ax.set_title(title, fontsize=10)
-
-
-#: Jitter added to the projected endpoints in the 3-D scatter only (many endpoints share a
-#: projected vertex; the jitter makes their number visible).  The JSON holds the exact values.
-SCATTER_JITTER = 0.04
-
-
-def _scatter(ax, dataset, Y, title, threshold):
-    labels = [cl.cls for cl in classify(dataset, Y, threshold=threshold, norm="l2")]
-    J = Y[:, :3] + SCATTER_JITTER * np.random.default_rng(0).standard_normal((len(Y), 3))
-    for k in CLASSES:
-        m = np.array([lab == k for lab in labels])
-        if m.any():
-            ax.scatter(J[m, 0], J[m, 1], J[m, 2], s=5, color=CLASS_COLORS[k], label=k,
-                       depthshade=False, alpha=0.6)
-    _cube(ax)
-    ax.set_xlabel("$y_1$")
-    ax.set_ylabel("$y_2$")
-    ax.set_zlabel("$y_3$")
-    ax.set_title(title, fontsize=10)
-
-
-def _figure(out_dir, dataset, results, ends, pkey, paths) -> str:
+def _figure(out_dir, results, sizes) -> str:
     plt = pyplot()
     p = results["parameters"]
     thr = str(p["threshold"])
-    fig = plt.figure(figsize=(16, 9.5))
-    ax = fig.add_subplot(2, 3, 1, projection="3d")
-    _scatter(ax, dataset, ends["score/iterations"],
-             f"(a) score flow: endpoints after {p['score_steps']} iterations\n"
-             "projected on $e_1, e_2, e_3$ (jittered), with one path", p["threshold"])
-    path = paths[0]["score_iterations"]
-    ax.plot(np.clip(path[:, 0], -0.5, 1.5), np.clip(path[:, 1], -0.5, 1.5),
-            np.clip(path[:, 2], -0.5, 1.5), "k.-", lw=1, ms=3, label="path (clipped to view)")
-    ax.set_xlim(-0.5, 1.5), ax.set_ylim(-0.5, 1.5), ax.set_zlim(-0.5, 1.5)
-    ax.legend(fontsize=7, loc="upper left")
-    bar_panel(fig.add_subplot(2, 3, 2), results["score_flow"]["iterations"]["l2"][thr],
-              f"score flow, {p['score_steps']} iterations (eq. 21, eta={p['eta']:g}), "
-              f"rho={p['rho_score']:g}\nl2 threshold {p['threshold']:g}")
-    bar_panel(fig.add_subplot(2, 3, 3), results["score_flow"]["limit"]["l2"][thr],
-              "score flow, exact limit tau -> inf (Thm 4.3)\n"
-              f"l2 threshold {p['threshold']:g}")
-    ax = fig.add_subplot(2, 3, 4, projection="3d")
-    _scatter(ax, dataset, ends[pkey], "(b) probability flow (MMSE, then min-cost ODE):\n"
-             "endpoints projected (jittered), paths", p["threshold"])
-    for k, pth in enumerate(paths):
-        lo = pth["min_cost_stage"]
-        start = pth["mmse_stage"]
-        ax.plot(start[-40:, 0], start[-40:, 1], start[-40:, 2], color="tab:purple", lw=1,
-                label="MMSE stage (last 40 steps)" if k == 0 else None)
-        ax.plot(lo[:, 0], lo[:, 1], lo[:, 2], color="k", lw=1.5,
-                label="min-cost stage" if k == 0 else None)
-    ax.legend(fontsize=7, loc="upper left")
-    bar_panel(fig.add_subplot(2, 3, 5), results["probability_flow"]["ode"]["l2"][thr],
-              f"probability flow, exact ODE below the switch (c={p['c']:g}, "
-              f"sigma_switch={p['sigma_switch']:.4g})\nl2 threshold {p['threshold']:g}")
-    ax = fig.add_subplot(2, 3, 6)
-    cs = p["c_sweep"]
-    x = np.arange(len(cs))
-    w = 0.2
-    for j, k in enumerate(CLASSES):
-        ax.bar(x + (j - 1.5) * w, [100 * results["c_sweep"][f"{cc:.6g}"]["fractions"][k]
-                                   for cc in cs], w, color=CLASS_COLORS[k], label=k)
-    ax.set_xticks(x, [f"c={cc:.3g}\nσ_sw={results['c_sweep'][f'{cc:.6g}']['sigma_switch']:.3g}"
-                      for cc in cs], fontsize=8)
+    fig = plt.figure(figsize=(15, 10))
+    grid = fig.add_gridspec(2, 2, width_ratios=(1.35, 1), hspace=0.42, wspace=0.5)
+    ax = fig.add_subplot(grid[0, 0])
+    runs = {f"score flow, {p['score_steps']} iterations\n(eq. 21, rho = {p['rho_score']:g})":
+            results["score_flow"]["iterations"]["l2"][thr],
+            "score flow, limit tau -> inf\n(Thm 4.3)": results["score_flow"]["limit"]["l2"][thr],
+            f"probability flow, c = {p['c']:g}\n(MMSE, then min-cost ODE)":
+            results["probability_flow"]["ode"]["l2"][thr],
+            f"probability flow, c = {p['c']:g}\n(MMSE, then min-cost Euler)":
+            results["probability_flow"]["euler"]["l2"][thr]}
+    plot_endpoint_classes(runs, ax, title=f"(a) endpoint classes, l2 threshold {p['threshold']:g}")
+
+    ax = fig.add_subplot(grid[0, 1])
+    top = max(int(max(v.max() for v in sizes.values())), 2)
+    edges = np.arange(-1.5, top + 1.5)
+    centres = edges[:-1] + 0.5
+    w = 0.4
+    for j, ((label, v), col) in enumerate(zip(sizes.items(), ("tab:green", "tab:purple"))):
+        counts, _ = np.histogram(v, bins=edges)
+        ax.bar(centres + (j - 0.5) * w, counts, w, color=col, label=label)
+    from matplotlib.patches import Patch
+    ax.axvspan(-1.5, -0.5, color="tab:orange", alpha=0.2)
+    ax.axvspan(-0.5, 1.5, color="tab:red", alpha=0.15)
+    handles, _ = ax.get_legend_handles_labels()
+    handles += [Patch(color="tab:orange", alpha=0.2, label="-1: not a vertex"),
+                Patch(color="tab:red", alpha=0.15, label="|S| <= 1: training point"),
+                Patch(color="white", label="|S| >= 2: virtual point")]
+    ax.set_xlabel("|S|: training points summed in the endpoint's vertex "
+                  "x_0 + sum_{n in S} (x_n - x_0)")
+    ax.set_ylabel("endpoints")
+    ax.set_title("(b) which vertex: virtual points are sums of several training points", fontsize=10)
+    ax.legend(handles=handles, fontsize=8, loc="upper right")
+
+    ax = fig.add_subplot(grid[1, 0])
+    b = results["below_c0"]
+    cvals = np.array([row["c"] for row in b["rows"]])
+    for k in CLASSES:
+        vals = [100 * row["fractions"][k] for row in b["rows"]]
+        if max(vals) > 0:
+            ax.plot(cvals, vals, "o-", color=CLASS_COLORS[k], label=k)
+    ax.plot(cvals, [100 * (1 - row["predicted_vertex_share"]) for row in b["rows"]], "k--",
+            lw=1.2, label="Thm 4.4: share of samples with c < c_0(y)")
+    ax.plot(cvals, [100 * (1 - row["vertex_share_tight"]) for row in b["rows"]], "kx", ms=8,
+            label="measured off-vertex share (threshold 1e-6)")
+    med = b["c0_quantiles"]["0.5"]
+    ax.axvline(med, color="tab:gray", ls=":", lw=1.5)
+    ax.text(med, 101, f"median c_0 = {med:.3g} ", color="tab:gray", fontsize=8, ha="right",
+            va="bottom")
+    ax.axvline(b["c_max"], color="k", lw=0.8)
+    ax.text(b["c_max"], 101, " c_max", fontsize=8, ha="left", va="bottom")
+    ax.set_xlim(0, 1.03 * b["c_max"])
+    ax.set_ylim(-3, 100)
+    ax.set_xlabel(f"c = rho/sigma of the min-cost stage (from the same state at sigma = "
+                  f"{b['sigma_start']:.3g})")
     ax.set_ylabel("endpoints (%)")
-    ax.set_ylim(0, 105)
-    ax.set_title("probability flow vs the switch point (rho = c sigma)", fontsize=10)
-    ax.legend(fontsize=8)
-    fig.suptitle(f"Endpoints of {p['n_points']} Gaussian starts (sigma_max={p['sigma_max']:g}), "
-                 f"N={p['N']} orthonormal points in d={p['d']}", fontsize=12)
-    fig.tight_layout()
+    ax.set_title("(c) probability flow: the boundary share grows as c falls below c_0 "
+                 "(early stopping)", fontsize=10, pad=16)
+    ax.legend(fontsize=8, loc="best", framealpha=0.9)
+    ax.grid(alpha=0.3)
+
+    ax = fig.add_subplot(grid[1, 1])
+    sweep = {f"c = {float(cc):.3g}\n(switch at\nsigma = {row['sigma_switch']:.3g})": row["fractions"]
+             for cc, row in results["c_sweep"].items()}
+    plot_endpoint_classes(sweep, ax, title="(d) probability flow vs the switch to the min-cost "
+                          "denoiser\n(rho = c sigma; earlier switch = less MMSE collapse)",
+                          legend=False)
+    fig.suptitle(f"Endpoints of {p['n_points']} Gaussian starts (sigma_max = {p['sigma_max']:g}), "
+                 f"N = {p['N']} orthonormal points in d = {p['d']}", fontsize=12)
     return save_figure(fig, out_dir, "endpoints.png")

@@ -39,6 +39,33 @@ from .score_smoothing import segment_data
 
 NAME = "model-comparison"
 
+PARAMETERS = {
+    "N": (int, "orthonormal training points x_n = e_n (d = N) besides x_0 = 0"),
+    "M": (int, "training points on the segment"),
+    "d_segment": (int, "ambient dimension of the segment data"),
+    "length": (float, "length of the segment"),
+    "n_samples": (int, "samples per model (the first of the reference set)"),
+    "n_reference": (int, "reference set of Pham et al.'s spurious test"),
+    "sigma_max": (float, "initial noise level"),
+    "sigma_min": (float, "final noise level (> 0)"),
+    "steps": (int, "Heun steps on the geometric grid"),
+    "c": (float, "rho = c sigma of the min-cost model (c sigma_max < 1/2)"),
+    "threshold_rel": (float, "delta_m and the class threshold, relative to the spacing"),
+    "spurious_rel": (float, "delta_s relative to the spacing"),
+}
+
+
+def summary(results) -> list[str]:
+    """Headline numbers: Pham et al.'s fractions and the median distance to the manifold."""
+    out = []
+    for kind, res in results["datasets"].items():
+        for label, r in res["models"].items():
+            p = r["pham"]
+            out.append(f"{kind} / {label}: memorized {100 * p['memorized']:.1f}%, spurious "
+                       f"{100 * p['spurious']:.1f}%, generalized {100 * p['generalized']:.1f}%; "
+                       f"median distance to manifold {r['median_distance_to_manifold']:.3g}")
+    return out
+
 
 def _models(kind, data, a, c):
     out = [("empirical", "empirical", {})]

@@ -16,6 +16,7 @@ import numpy as np
 
 from ..evaluate import compile_denoiser
 from ..flows import score_flow
+from ..plotting import normalised_score, plot_score_field, plot_trajectories, score_grid
 from ._data import equilateral_triangle, obtuse_triangle
 from ._runtime import pyplot, save_figure, write_results
 
@@ -29,34 +30,14 @@ STARTS = {
 }
 
 
-def normalised(S: np.ndarray) -> np.ndarray:
-    """``s max(log|s|, 0)/|s|`` row-wise (zero where ``s = 0``)."""
-    n = np.linalg.norm(S, axis=1, keepdims=True)
-    with np.errstate(divide="ignore", invalid="ignore"):
-        return np.where(n > 0, S * np.maximum(np.log(n), 0.0) / n, 0.0)
+# the normalisation and the ReLU boundary lines live in numerics.plotting (shared with notebooks)
+normalised = normalised_score
 
 
 def field(dataset, rho: float, sigma: float, lim, n_grid: int):
     """Grid ``(X, Y)`` and the score on it, shape ``(n_grid^2, 2)``."""
     h = compile_denoiser(dataset, "exact")
-    xs = np.linspace(lim[0][0], lim[0][1], n_grid)
-    ys = np.linspace(lim[1][0], lim[1][1], n_grid)
-    X, Y = np.meshgrid(xs, ys)
-    P = np.column_stack([X.ravel(), Y.ravel()])
-    return X, Y, h.drift(P, rho) / sigma ** 2
-
-
-def kink_lines(dataset, rho: float) -> list[tuple[np.ndarray, np.ndarray, str]]:
-    """``(point, direction, label)`` of every ReLU boundary line of ``h_rho``."""
-    h = compile_denoiser(dataset, "exact")
-    p = h.params(rho)
-    out = []
-    for n in range(h.N):
-        u = h.U[n]
-        perp = np.array([-u[1], u[0]])
-        for k, name in ((p.k_lo[n], "lo"), (p.k_hi[n], "hi")):
-            out.append((h.origin + k * u, perp, f"unit {n + 1} {name}"))
-    return out
+    return score_grid(dataset, lambda P: h.denoise(P, rho), sigma, lim, n_grid)
 
 
 def trajectories(dataset, rho: float, starts, tau_max: float) -> list[dict]:
@@ -99,42 +80,48 @@ def run(out_dir, *, seed: int = 0, rho: float = 0.15, c: float = 1.0, n_grid: in
     return results
 
 
+#: Command-line parameters of ``flows experiment score-fields`` (defaults: :func:`run`).
+PARAMETERS = {
+    "rho": (float, "noise radius of the min-cost denoiser h_rho"),
+    "c": (float, "rho = c sigma: sets sigma = rho / c in s = (h(y) - y)/sigma^2"),
+    "n_grid": (int, "arrows per axis"),
+    "tau_max": (float, "score-flow time of the drawn trajectories"),
+}
+
+
+def summary(results) -> list[str]:
+    """Headline numbers: the score's range and where each drawn trajectory ends."""
+    p = results["parameters"]
+    out = [f"rho = {p['rho']:g}, sigma = {p['sigma']:g}, {p['n_grid']}x{p['n_grid']} grid:"]
+    for name, row in results["datasets"].items():
+        lo, hi = row["score_norm_range"]
+        ends = "; ".join("(" + ", ".join(f"{round(x, 3) + 0.0:g}" for x in t["endpoint"]) + ")"
+                         for t in row["trajectories"])
+        out.append(f"{name}: |s| from {lo:.3g} to {hi:.3g}; score-flow endpoints {ends}")
+    return out
+
+
 def _figure(out_dir, drawn, results) -> str:
     plt = pyplot()
     p = results["parameters"]
     fig, axes = plt.subplots(2, 2, figsize=(13, 12))
+    fig_no = {("obtuse", True): "Fig. 4", ("equilateral", True): "Fig. 5",
+              ("obtuse", False): "Fig. 15"}
     for row, (name, (ds, lim, X, Y, S, tr)) in enumerate(drawn.items()):
-        pts = np.array(ds.to_json()["points"])
-        for col, kind in enumerate(("normalised", "raw")):
+        for col, norm in enumerate((True, False)):
             ax = axes[row, col]
-            V = normalised(S) if kind == "normalised" else S
-            mag = np.log10(np.linalg.norm(S, axis=1) + 1e-300)
-            q = ax.quiver(X.ravel(), Y.ravel(), V[:, 0], V[:, 1], mag, cmap="viridis",
-                          angles="xy", pivot="mid", width=0.003)
-            q.set_clim(np.percentile(mag, 2), mag.max())  # a grid node on x_n has |s| = 0
-            fig.colorbar(q, ax=ax, shrink=0.8, label="log10 |s|")
-            for point, direction, _ in kink_lines(ds, p["rho"]):
-                seg = point + np.outer([-5, 5], direction)
-                ax.plot(seg[:, 0], seg[:, 1], "--", color="tab:gray", lw=0.8)
-            for k, t in enumerate(tr):
-                ax.plot(t["path"][:, 0], t["path"][:, 1], "-", color="k", lw=1.4,
-                        label="score-flow path" if k == 0 else None)
-                ax.plot(*t["path"][0], "o", color="k", ms=4)
-            for x in pts:
-                ax.add_patch(plt.Circle(x, p["rho"], fill=False, color="tab:red", lw=1))
-            ax.plot(pts[:, 0], pts[:, 1], "o", color="tab:red", ms=7, label="training points")
-            ax.plot([], [], "--", color="tab:gray", label="ReLU boundaries")
+            kind = ("normalised score s·log|s|/|s|" if norm else "raw score s = (h(y) - y)/σ²")
+            plot_score_field(ds, p["rho"], ax, normalised=norm, c=p["c"], lim=lim,
+                             n_grid=p["n_grid"], legend=False,
+                             title=f"{name} {'2-simplex' if name == 'obtuse' else 'triangle'}: "
+                                   f"{kind}\nrho = {p['rho']:g}, sigma = {p['sigma']:g}  "
+                                   f"{fig_no.get((name, norm), '')}")
+            plot_trajectories(ds, [t["path"] for t in tr], ax, colors=["k"] * len(tr),
+                              labels=["score-flow path"] + [None] * (len(tr) - 1), lw=1.4,
+                              legend=False, geometry=False)
+            ax.set_aspect("equal", adjustable="box")
             ax.set_xlim(*lim[0])
             ax.set_ylim(*lim[1])
-            ax.set_aspect("equal")
-            ax.set_xlabel("$y_1$")
-            ax.set_ylabel("$y_2$")
-            title = ("normalised score s·log|s|/|s|" if kind == "normalised"
-                     else "raw score s = (h(y) - y)/σ²")
-            fig_no = {("obtuse", "normalised"): "Fig. 4", ("equilateral", "normalised"): "Fig. 5",
-                      ("obtuse", "raw"): "Fig. 15"}.get((name, kind), "")
-            ax.set_title(f"{name} {'2-simplex' if name == 'obtuse' else 'triangle'}: {title}\n"
-                         f"rho = {p['rho']:g}, sigma = {p['sigma']:g}  {fig_no}", fontsize=10)
             ax.legend(fontsize=7, loc="upper right")
     fig.tight_layout()
     return save_figure(fig, out_dir, "score_fields.png")

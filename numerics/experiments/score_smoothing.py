@@ -30,8 +30,28 @@ from ..models import make_denoiser
 from ..samplers import heun_sampler
 from ..schedules import geometric_sigmas
 from ._runtime import Progress, pyplot, save_figure, write_results
+from .parameters import float_list
 
 NAME = "score-smoothing"
+
+PARAMETERS = {
+    "M": (int, "training points evenly spaced on the segment"),
+    "d": (int, "ambient dimension"),
+    "length": (float, "length of the segment"),
+    "n_samples": (int, "samples (shared initial points for every model)"),
+    "deltas": (float_list, "kernel widths of the smoothed model, comma list"),
+    "sigma_max": (float, "initial noise level"),
+    "sigma_min": (float, "final noise level (> 0)"),
+    "steps": (int, "Heun steps on the geometric grid"),
+    "cs": (float_list, "c = rho/sigma of the min-cost model on the two end points, comma list"),
+    "memorized_rel": (float, "memorized: within memorized_rel * spacing of a training point"),
+}
+
+
+def summary(results) -> list[str]:
+    """Headline numbers: the fraction memorized of every model."""
+    return [f"{label}: memorized {100 * r['memorized_fraction']:.1f}%"
+            for label, r in results["models"].items()]
 
 
 def segment_data(M: int, d: int, length: float, rng) -> np.ndarray:

@@ -29,6 +29,7 @@ from ..geometry import check_norm
 from ..schedules import score_flow_iterations
 from ._data import network_arrays, orthonormal_dataset
 from ._runtime import parallel_map, pyplot, save_figure, write_results
+from .parameters import float_list, int_list
 
 NAME = "virtual-stability"
 #: The paper's counts (Fig. 1): order -> (stable, total), trained min-norm network, N = 30.
@@ -121,6 +122,37 @@ def run(out_dir, *, seed: int = 0, N: int = 30, d: int | None = None, rho: float
     results["figures"] = [_figure(out_dir, results, orders)]
     write_results(out_dir, NAME, results)
     return results
+
+
+#: Command-line parameters of ``flows experiment virtual-stability`` (defaults: :func:`run`).
+PARAMETERS = {
+    "N": (int, "number of orthonormal training points x_n = e_n"),
+    "d": (int, "ambient dimension (default: N)"),
+    "rho": (float, "noise radius of the min-cost denoiser h_rho"),
+    "perturbation": (float, "std eps of the noise on ReLU weights and biases (reported network)"),
+    "n_iterations": (int, "fixed-point iterations y <- h(y) from each vertex sum"),
+    "threshold": (float, "converged = ends within this distance of its vertex sum"),
+    "norm": (str, "distance of the convergence test", ("l2", "linf")),
+    "orders": (int_list, "sizes |S| of the vertex sums v_S, comma list"),
+    "sweep": (float_list, "perturbation levels eps of the stability curves, comma list"),
+    "n_draws": (int, "random perturbed networks per sweep level"),
+}
+
+
+def summary(results) -> list[str]:
+    """Headline numbers: converged / total per order, exact and perturbed, and the paper's."""
+    p = results["parameters"]
+    out = [f"converged within {p['norm']} {p['threshold']:g} after {p['n_iterations']} "
+           f"iterations (N = {p['N']}, rho = {p['rho']:g}):"]
+    for m in p["orders"]:
+        e, q = results["exact"][str(m)], results["perturbed"][str(m)]
+        line = (f"|S| = {m}: exact {e['converged']}/{e['total']}, perturbed (eps = "
+                f"{p['perturbation']:g}) {q['converged']}/{q['total']} ({100 * q['fraction']:.1f}%)")
+        if str(m) in results["paper"]:
+            pp = results["paper"][str(m)]
+            line += f"; paper {pp['converged']}/{pp['total']} ({100 * pp['fraction']:.1f}%)"
+        out.append(line)
+    return out
 
 
 def _figure(out_dir, results, orders) -> str:

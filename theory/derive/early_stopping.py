@@ -85,12 +85,12 @@ def derive(out=None) -> Steps:
                  "first-order agreement")
         st.equal(sp.series(fk - ex, eps, 0, 3).removeO(), eps ** 2 / (r * sm),
                  f"{label}: the gap is epsilon^2/(r sigma_max) + O(epsilon^3)")
-    u, _ = regime(1, "v")   # u = 2 t0 / r = v/(1 + v) sweeps (0, 1)
+    u, v = regime(1, "v")   # u = 2 t0 / r = v/(1 + v) sweeps (0, 1): the checks below use it
     gap = (fixed_lo - exact_lo).subs(eps, u * r / 2)
+    U = sp.Symbol("u", positive=True)  # the printed formula speaks of u, not of the helper v
     st.step("The gap for t0 < r/2, with u = 2 t0/r in (0, 1): c_0^fixed - c_0^exact",
-            sp.simplify(gap))
+            sp.simplify(sp.simplify(gap).subs(v, U / (1 - U))))
     st.equal(gap, r / (2 * sm) * (-sp.log(1 - u) - u), "gap = r/(2 sigma_max) (-ln(1 - u) - u)")
-    U = sp.Symbol("u", positive=True)
     g = -sp.log(1 - U) - U
     st.equal(sp.diff(g, U), U / (1 - U),
              "d/du(-ln(1 - u) - u) = u/(1 - u) > 0 on (0, 1), zero at u = 0: "
