@@ -25,3 +25,23 @@ def test_model_comparison_quick(tmp_path):
         for m in per["models"].values():
             assert abs(sum(m["pham"].values()) - 1) < 1e-12
     assert (tmp_path / "model_comparison.png").stat().st_size > 10_000
+
+
+def test_score_smoothing_takes_a_trained_net(tmp_path):
+    import numpy as np
+
+    from numerics.experiments.score_smoothing import segment_data
+    from numerics.network import NetworkStack, ShallowNetwork, save_network
+    from theory.datasets import from_json
+
+    X, _ = segment_data(9, 8, 2.0, np.random.default_rng(0))  # the run's data at seed 0
+    data = from_json({"kind": "general", "points": X.tolist()})
+    r = np.random.default_rng(1)  # a contractive stand-in network (V = 0, small output weights)
+    net = ShallowNetwork(0.1 * r.standard_normal((4, 8)), r.standard_normal((4, 8)),
+                         r.standard_normal(4), np.zeros((8, 8)), np.zeros(8))
+    path = save_network(tmp_path / "net", NetworkStack(np.array([0.1]), (net,),
+                                                       {"data": data.to_json()}))
+    res = run("score-smoothing", tmp_path / "out", quick=True, progress=False, net=str(path),
+              n_samples=40, deltas=(0.3,), steps=10)
+    assert "trained" in res["models"]
+    assert json.loads((tmp_path / "out" / "data.json").read_text()) == data.to_json()

@@ -15,11 +15,18 @@ orthogonal data, the only
 min-cost closed form on collinear data: three or more collinear points are not a simplex, and no
 closed form exists), with ``rho = c sigma`` and ``c sigma_max`` inside the low-noise regime.
 
+With ``net`` (a network file trained on ``out_dir/data.json``, which every run writes: ``flows
+train --data DIR/data.json ...``, the ``train`` extra) the trained shallow ReLU denoiser on the
+same 9 points is added as a further model (:mod:`numerics.models.trained`).
+
 Reported: the histogram of the samples' coordinate along the line, the fraction memorized
 (Pham et al. 2024: nearest training point within ``delta_m = memorized_rel * spacing``), the
 distance to the segment, for each model.
 """
 from __future__ import annotations
+
+import json
+from pathlib import Path
 
 import numpy as np
 
@@ -45,6 +52,8 @@ PARAMETERS = {
     "steps": (int, "Heun steps on the geometric grid"),
     "cs": (float_list, "c = rho/sigma of the min-cost model on the two end points, comma list"),
     "memorized_rel": (float, "memorized: within memorized_rel * spacing of a training point"),
+    "net": (str, "optional network file trained on DIR/data.json (flows train), added as the "
+                 "'trained' model"),
 }
 
 
@@ -65,11 +74,14 @@ def segment_data(M: int, d: int, length: float, rng) -> np.ndarray:
 def run(out_dir, *, seed: int = 0, M: int = 9, d: int = 8, length: float = 2.0,
         n_samples: int = 2000, deltas=(0.02, 0.05, 0.1, 0.2, 0.3, 0.5), sigma_max: float = 3.0,
         sigma_min: float = 1e-3, steps: int = 80, cs=(0.02, 0.15), memorized_rel: float = 0.05,
-        progress: bool = True, workers=None, scheduler=None) -> dict:
+        net: str | None = None, progress: bool = True, workers=None, scheduler=None) -> dict:
     rng = np.random.default_rng(seed)
     X, u = segment_data(M, d, length, rng)
     spacing = length / (M - 1)
     data = from_json({"kind": "general", "points": X.tolist()})
+    out_path = Path(out_dir)
+    out_path.mkdir(parents=True, exist_ok=True)
+    (out_path / "data.json").write_text(json.dumps(data.to_json()) + "\n")  # for flows train
     ends = from_json({"kind": "orthogonal", "points": [X[0].tolist(), X[-1].tolist()]})
     Y0 = X[rng.integers(0, M, n_samples)] + sigma_max * rng.standard_normal((n_samples, d))
     grid = geometric_sigmas(sigma_max, sigma_min, steps + 1)
@@ -81,6 +93,8 @@ def run(out_dir, *, seed: int = 0, M: int = 9, d: int = 8, length: float = 2.0,
         mc = make_denoiser("min-cost", ends, c=c)
         mc.check_sigma_range(sigma_max, sigma_min)
         models.append((f"min-cost (2 end points, c={c:g})", mc))
+    if net is not None:  # a trained shallow ReLU denoiser on the same 9 points (train extra)
+        models.append(("trained", make_denoiser("trained", data, net=net)))
     results, along = {}, {}
     bar = Progress(len(models), "score-smoothing", enabled=progress)
     for label, D in models:
@@ -100,12 +114,13 @@ def run(out_dir, *, seed: int = 0, M: int = 9, d: int = 8, length: float = 2.0,
                                                           length / 2 + spacing, 4 * M + 9))[0],
         }
         bar.update()
-    figures = [_figure(out_dir, X @ u, along, results, deltas, len(cs), length, spacing,
-                       delta_m)]
+    figures = [_figure(out_dir, X @ u, along, results, deltas, len(cs) + (net is not None),
+                       length, spacing, delta_m)]
     out = {"seed": seed, "M": M, "d": d, "length": length, "spacing": spacing,
            "n_samples": n_samples, "sigma_max": sigma_max, "sigma_min": sigma_min,
            "steps": steps, "sampler": "heun", "initial": "x_m + sigma_max z",
-           "delta_m": delta_m, "deltas": list(deltas), "cs": list(cs), "models": results,
+           "delta_m": delta_m, "deltas": list(deltas), "cs": list(cs), "net": net,
+           "data_file": "data.json", "models": results,
            "figures": figures}
     write_results(out_dir, NAME, out)
     return out
