@@ -27,6 +27,7 @@ import numpy as np
 from ._data import obtuse_triangle, orthonormal_dataset
 from ._runtime import Progress, pyplot, save_figure, write_results
 from ._trained import trained_network
+from .parameters import int_list
 
 NAME = "sampling-relaxation"
 #: Sample points per region for each comparison: the RMS to ~3 %.
@@ -44,6 +45,32 @@ def _cases(rho_d2: float, N30: int, rho_d30: float) -> list:
              "rho": rho_d2},
             {"name": "d30", "data": f"{N30} orthonormal points in R^30",
              "dataset": orthonormal_dataset(N30, 30), "rho": rho_d30}]
+
+
+def _names(text: str) -> tuple[str, ...]:
+    return tuple(p.strip() for p in str(text).split(",") if p.strip())
+
+
+#: Steerable parameters (``flows experiment sampling-relaxation --help``).
+PARAMETERS = {
+    "Ms": (int_list, "samples per ball M for the d = 2 case, comma list"),
+    "Ms_d30": (int_list, "samples per ball M for the d = 30 case, comma list"),
+    "rho_d2": (float, "ball radius of the d = 2 (obtuse triangle) case"),
+    "N30": (int, "orthonormal training points of the d = N case"),
+    "rho_d30": (float, "ball radius of the d = N case"),
+    "cases": (_names, "which cases to run: d2, d30 (comma list)"),
+    "protocol": (str, "training protocol", ("al", "adam", "adam-wd", "dropout")),
+    "width": (int, "hidden units K (default: the training package's)"),
+}
+
+
+def summary(results) -> list[str]:
+    """Headline numbers: cost ratio and distance to the closed form as M grows."""
+    out = []
+    for row in results["rows"]:
+        out.append(f"{row['case']} M = {row['M']}: " + ", ".join(
+            f"{k} {row[k]:.3g}" for k in KEYS if isinstance(row.get(k), (int, float))))
+    return out
 
 
 def run(out_dir, *, seed: int = 0, Ms=(2, 5, 20, 100, 500), Ms_d30=(2, 5, 20, 100),

@@ -28,6 +28,7 @@ from ..schedules import score_flow_iterations
 from ._data import network_arrays, orthonormal_dataset
 from ._runtime import pyplot, save_figure, write_results
 from ._trained import trained_network
+from .parameters import int_list
 from .virtual_stability import PAPER_COUNTS, vertex_sums
 
 NAME = "trained-virtual-stability"
@@ -50,6 +51,40 @@ def _final_distances(net, N: int, d: int, orders, n_iter: int) -> dict:
 def _counts(dist: dict, orders, thresholds) -> dict:
     return {str(m): {norm: {str(float(t)): int(np.sum(dist[m][norm] <= t)) for t in thresholds}
                      for norm in ("l2", "linf")} for m in orders}
+
+
+#: Steerable parameters (``flows experiment trained-virtual-stability --help``).
+PARAMETERS = {
+    "N": (int, "number of orthonormal training points x_n = e_n"),
+    "d": (int, "ambient dimension (default N)"),
+    "rho": (float, "noise-ball radius of the trained low-noise denoiser"),
+    "protocol": (str, "training protocol", ("al", "adam", "adam-wd", "dropout")),
+    "width": (int, "hidden units K (default: the training package's)"),
+    "samples": (int, "noisy samples M per training point (default: the training package's)"),
+    "n_iterations": (int, "fixed-point iterations y <- h(y) from each vertex sum (eq. 21)"),
+    "threshold": (float, "convergence threshold of the counts"),
+    "norm": (str, "distance of the threshold", ("l2", "linf")),
+    "orders": (int_list, "sizes |S| of the vertex sums, comma list"),
+}
+
+
+def summary(results) -> list[str]:
+    """Headline numbers: stable vertex sums, paper | trained | closed form, and the premise."""
+    p, tr = results["parameters"], results["training"]["report"]
+    out = [f"N = {p['N']} orthonormal, rho = {p['rho']:g}, {p['protocol']}: residual_max "
+           f"{tr.get('residual_max', float('nan')):.3g}, converged {tr.get('converged')}"]
+    for m in p["orders"]:
+        row = [f"|S| = {m}:"]
+        for key in ("paper", "trained", "closed_form"):
+            if str(m) in results[key]:
+                r = results[key][str(m)]
+                row.append(f"{key} {r['converged']}/{r['total']}")
+        out.append(" ".join(row))
+    prem = results.get("premise", {})
+    if "cost_ratio" in prem:
+        out.append(f"premise: cost ratio {prem['cost_ratio']:.3g}, sup error on the balls "
+                   f"{prem.get('sup_error_balls', float('nan')):.3g}")
+    return out
 
 
 def run(out_dir, *, seed: int = 0, N: int = 30, d: int | None = None, rho: float = 0.1,
