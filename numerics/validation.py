@@ -70,29 +70,28 @@ def check_number(value, name: str, *, minimum: float | None = None,
     (:class:`NonFiniteError`), integers beyond float64 (:class:`NotRepresentableError`) and values
     outside ``[minimum, maximum]`` / ``(exclusive_minimum, maximum]`` (:class:`OutOfRangeError`)."""
     if exclusive_minimum is not None:
-        want = f"a number > {exclusive_minimum:g}" if exclusive_minimum else "a positive number"
+        want = f"> {exclusive_minimum:g}" if exclusive_minimum else "positive"
     elif minimum is not None:
-        want = f"a number >= {minimum:g}"
+        want = f">= {minimum:g}"
     else:
-        want = "a number"
+        want = "finite"
     if maximum is not None:
-        want += f" <= {maximum:g}"
-    want_ex = f"{want} (e.g. {example})"
+        want += f" and <= {maximum:g}"
     if not _is_real_scalar(value):
-        raise ArgumentTypeError(f"{name} must be {want_ex}, got {describe(value)}")
+        raise ArgumentTypeError(f"{name} must be a number ({want}, e.g. {example}), got "
+                                f"{describe(value)}")
     try:
         x = float(value)
     except OverflowError:
         raise NotRepresentableError(f"{name} = {describe(value)} is beyond float64's range "
-                                    f"(|x| <= {np.finfo(float).max:.4g}); pass {want}") from None
+                                    f"(|x| <= {np.finfo(float).max:.4g}); pass a number "
+                                    f"({want}, e.g. {example})") from None
     if math.isnan(x) or (math.isinf(x) and not allow_inf):
-        raise NonFiniteError(f"{name} is {x}; pass a finite number, {want_ex}")
-    if exclusive_minimum is not None and not x > exclusive_minimum:
-        raise OutOfRangeError(f"{name} must be {want_ex}, got {x:g}")
-    if minimum is not None and not x >= minimum:
-        raise OutOfRangeError(f"{name} must be {want_ex}, got {x:g}")
-    if maximum is not None and not x <= maximum:
-        raise OutOfRangeError(f"{name} must be {want_ex}, got {x:g}")
+        raise NonFiniteError(f"{name} is {x}; pass a finite number ({want}, e.g. {example})")
+    if ((exclusive_minimum is not None and not x > exclusive_minimum)
+            or (minimum is not None and not x >= minimum)
+            or (maximum is not None and not x <= maximum)):
+        raise OutOfRangeError(f"{name} must be {want} (e.g. {example}), got {x:g}")
     return x
 
 
@@ -136,8 +135,8 @@ def check_choice(value, name: str, choices: Iterable[str]) -> str:
     """One of ``choices`` (strings)."""
     choices = tuple(choices)
     if not isinstance(value, str) or value not in choices:
-        raise UnknownChoiceError(f"{name} must be one of {', '.join(choices)}, got "
-                                 f"{describe(value)}")
+        got = repr(value) if isinstance(value, str) else describe(value)
+        raise UnknownChoiceError(f"unknown {name} {got}; choose one of {', '.join(choices)}")
     return value
 
 
