@@ -311,7 +311,7 @@ def _check_rho(dataset: Dataset, rho):
     if not rho.is_number:
         return rho  # symbolic: the caller assumes the low-noise regime
     if not bool(rho > 0):
-        raise OutOfRangeError(f"rho must be a positive number (e.g. 0.1), got {rho}")
+        raise OutOfRangeError(f"rho must be a positive number (e.g. 0.1), got {float(rho):g}")
     if isinstance(dataset, EquilateralTriangle):
         R = dataset.R
         if bool(rho >= dataset.side / 2):
