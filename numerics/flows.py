@@ -46,6 +46,7 @@ the kink on the flat piece, or enter the middle piece); the flat one is returned
 from __future__ import annotations
 
 import math
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -53,7 +54,7 @@ from scipy.integrate import solve_ivp
 
 from theory.datasets import Dataset, OrthogonalDataset
 from theory.denoisers import min_cost_denoiser
-from theory.errors import NotRepresentableError, OutOfRangeError, ShapeError, UnknownChoiceError
+from theory.errors import NonFiniteError, NotRepresentableError, OutOfRangeError, ShapeError, UnknownChoiceError
 from theory.pieces import check_model
 
 from . import exact as ex
@@ -259,6 +260,19 @@ def _initial_code(cd, y, rho):
     return cd.pieces(((y - cd.origin) @ cd.U.T)[None], rho)[0].astype(np.int64)
 
 
+@contextmanager
+def _within_float64(Y0):
+    """Turn a state that left float64's range inside ``solve_ivp`` (NaN from ``inf - inf`` far
+    from the data) into one clear error instead of a message about an internal array."""
+    try:
+        yield
+    except NonFiniteError as exc:
+        scale = float(np.max(np.abs(Y0))) if np.size(Y0) else 0.0
+        raise NotRepresentableError(
+            f"the ivp integration left float64's range (max |y0| = {scale:.3g}): start "
+            "closer to the data, or use method='exact' where it exists") from None
+
+
 def _integrate_ivp(cd, y0, *, t_span, rho_of, sdot_of, s_of, moving, rho_final, rtol, atol,
                    t_eval=None):
     """Integrate ``dy/dt = sdot(t) F_{rho(t)}(y)`` over ``t_span`` with kink events.
@@ -354,9 +368,10 @@ def score_flow(dataset, y0, rho, *, model="exact", method="exact", times=None, r
                           int(run.switches[0]), "exact piecewise-affine integration")
     tau_cap = TAU_CAP_FACTOR * max(1.0, float(np.max(cd.r)) / rho)
     finite = times[np.isfinite(times)]
-    y, samples, t_reached, events, settled = _integrate_ivp(
-        cd, y0[0], t_span=(0.0, tau_cap), rho_of=lambda t: rho, sdot_of=lambda t: 1.0,
-        s_of=lambda t: t, moving=False, rho_final=rho, rtol=rtol, atol=atol, t_eval=finite)
+    with _within_float64(y0[0]):
+        y, samples, t_reached, events, settled = _integrate_ivp(
+            cd, y0[0], t_span=(0.0, tau_cap), rho_of=lambda t: rho, sdot_of=lambda t: 1.0,
+            s_of=lambda t: t, moving=False, rho_final=rho, rtol=rtol, atol=atol, t_eval=finite)
     if settled is not None and isinstance(settled[0], str):
         end, sw = _rho_exact(cd, rho, y)
         events += sw
@@ -391,7 +406,8 @@ def _score_batch_ivp(dataset, cd, Y0, rho, model, rtol, atol):
     per-trajectory hand-off for sliding or stalled points."""
     from .batch_ivp import BatchFlow
     tau_cap = TAU_CAP_FACTOR * max(1.0, float(np.max(cd.r)) / rho)
-    out = BatchFlow(cd, rho, moving=False, rtol=rtol, atol=atol).run(Y0, tau_cap, rho)
+    with _within_float64(Y0):
+        out = BatchFlow(cd, rho, moving=False, rtol=rtol, atol=atol).run(Y0, tau_cap, rho)
     end = out["ystar"].copy()
     st = out["status"]
     cont = np.flatnonzero(st == "end")
@@ -490,10 +506,11 @@ def _probability_ivp(cd, y0, rho0, s_end, s_times, *, t_span, rho_of, sdot_of, s
         span, evals = (0.0, s_stop), s_times[np.isfinite(s_times)]
     else:
         span, evals = (t_span[0], t_of_s(s_stop)), t_times
-    y, samples, t_reached, events, settled = _integrate_ivp(
-        cd, y0, t_span=span, rho_of=rho_of, sdot_of=sdot_of, s_of=s_of, moving=True,
-        rho_final=rho0 * math.exp(-s_end) if math.isfinite(s_end) else 0.0, rtol=rtol, atol=atol,
-        t_eval=evals)
+    with _within_float64(y0):
+        y, samples, t_reached, events, settled = _integrate_ivp(
+            cd, y0, t_span=span, rho_of=rho_of, sdot_of=sdot_of, s_of=s_of, moving=True,
+            rho_final=rho0 * math.exp(-s_end) if math.isfinite(s_end) else 0.0, rtol=rtol, atol=atol,
+            t_eval=evals)
     s_reached = s_of(t_reached)
     if settled is not None and isinstance(settled[0], str):
         end, msg = y, f"stationary on kinks from s={settled[1]:.6g} (switching stalled)"
@@ -593,7 +610,8 @@ def probability_flow_batch(dataset, Y0, *, c, sigma_max, sigma_min=0.0, model="e
     rmin = float(np.min(cd.r))
     s_stop = min(s_end, math.log(rho0 / (FINAL_RHO * rmin)))
     rho_final = rho0 * math.exp(-s_end) if math.isfinite(s_end) else 0.0
-    out = BatchFlow(cd, rho0, moving=True, rtol=rtol, atol=atol).run(Y0, s_stop, rho_final)
+    with _within_float64(Y0):
+        out = BatchFlow(cd, rho0, moving=True, rtol=rtol, atol=atol).run(Y0, s_stop, rho_final)
     st, Y, s = out["status"], out["Y"], out["t"]
     end = Y.copy()
     settled = st == "settled"

@@ -184,6 +184,18 @@ def test_extreme_magnitudes_classify(data_dir, y, norm, name):
         assert 0 <= d <= math.hypot(*y) + 10  # within |y| + the data's extent
 
 
+@pytest.mark.parametrize("name,y0,flow,method", [
+    ("obtuse", "1e308,1e308", "score", "ivp"), ("obtuse", "1e308,1e308", "probability", "ivp"),
+    ("tri", "1e308,-1e308", "score", "ivp"), ("tri", "0,1e-320", "probability", "ivp"),
+    ("orth", "-1.7e308,1.7e308,0", "score", "exact"), ("orth", "1e-320,0.5,0.5", "score", "ivp"),
+])
+def test_extreme_starts_endpoint(data_dir, name, y0, flow, method):
+    params = ["--rho", "0.1"] if flow == "score" else ["--c", "0.1", "--sigma-max", "1"]
+    rc, out, err = run_flows(["endpoint", "--data", data_dir / f"{name}.json", f"--y0={y0}",
+                              "--flow", flow, "--method", method, *params, "--json"])
+    assert_success_or_one_line(rc, out, err)
+
+
 @given(V=st.lists(st.floats(-1e3, 1e3), min_size=1, max_size=5), k=st.integers(-1000, 1000))
 def test_scaled_norm_is_homogeneous(V, k):
     V = np.array(V)

@@ -286,6 +286,8 @@ class RidgeDenoiser:
 def _as_rho(rho):
     """``rho`` as a SymPy number or expression; one-line errors for every other type."""
     if isinstance(rho, sp.Basic):
+        if rho.has(sp.nan, sp.oo, -sp.oo, sp.zoo):
+            raise NonFiniteError(f"rho is {rho}; pass a finite positive number, e.g. 0.1")
         if rho.is_number and rho.is_real is False:
             raise ArgumentTypeError(f"rho must be a positive real number, got the complex {rho}")
         return rho
