@@ -395,6 +395,7 @@ def distance_to_edges(triangle: EquilateralTriangle, Y) -> np.ndarray:
 def distance_to_points(dataset: Dataset, Y, norm: str = "l2") -> np.ndarray:
     """Distance to each training point (``dataset.points`` order), shape ``(n, size)``."""
     check_norm(norm)
+    check_dataset(dataset)
     P = np.array([[float(x) for x in p] for p in dataset.points])
     Y = as_batch(Y, dataset.d)
     return _vector_norm(Y[:, None, :] - P[None], norm)
