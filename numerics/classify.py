@@ -23,9 +23,9 @@ from dataclasses import dataclass
 import numpy as np
 
 from theory.datasets import Dataset, EquilateralTriangle, RidgeDataset
-from theory.errors import NonFiniteError
+from theory.errors import NotRepresentableError
 
-from .evaluate import as_batch
+from .validation import as_batch, check_dataset, check_positive
 from .geometry import (EDGES, check_norm, distance_to_boundary, distance_to_edges,
                        distance_to_points, nearest_vertex, triangle_points)
 
@@ -59,25 +59,27 @@ class Classification:
 
 def default_threshold(dataset: Dataset) -> float:
     """``DEFAULT_RELATIVE_THRESHOLD * max_n r_n`` (l2)."""
-    return DEFAULT_RELATIVE_THRESHOLD * max(float(r) for r in dataset.r)
-
-
-def check_threshold(threshold) -> float:
-    """A threshold must be a finite positive number."""
-    if isinstance(threshold, bool):
-        raise ValueError(f"threshold must be a positive number, got {threshold!r}")
-    value = float(threshold)
-    if not math.isfinite(value):
-        raise NonFiniteError(f"threshold is {value} (must be a finite positive number)")
-    if value <= 0:
-        raise ValueError(f"threshold must be positive, got {value:g}")
+    check_dataset(dataset)
+    scale = max(float(r) for r in dataset.r)
+    value = DEFAULT_RELATIVE_THRESHOLD * scale
+    if not (math.isfinite(value) and value > 0):
+        raise NotRepresentableError(
+            f"the default threshold {DEFAULT_RELATIVE_THRESHOLD:g} * max_n r_n = "
+            f"{DEFAULT_RELATIVE_THRESHOLD:g} * {scale:g} is not a positive float64; pass an explicit "
+            "threshold or rescale the data")
     return value
+
+
+def check_threshold(threshold, name: str = "threshold") -> float:
+    """A threshold must be a finite positive number."""
+    return check_positive(threshold, name, example="1e-6")
 
 
 def classify(dataset: Dataset, Y, threshold: float | None = None,
              norm: str = "l2") -> list[Classification]:
     """Classify each row of ``Y`` (MATH.md §6).  ``threshold=None`` means :func:`default_threshold`
     (pass ``norm="linf"`` with an explicit threshold for the App. E l-infinity variant)."""
+    check_dataset(dataset)
     check_norm(norm)
     eps = default_threshold(dataset) if threshold is None else check_threshold(threshold)
     Y = as_batch(Y, dataset.d)

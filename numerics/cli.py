@@ -51,12 +51,13 @@ import numpy as np
 
 from theory.datasets import Dataset, from_json
 from theory.denoisers import min_cost_denoiser
-from theory.errors import NonFiniteError
+from theory.errors import InputError, NotRepresentableError, OutOfRangeError, ShapeError
 from theory.pieces import MODELS
 
 from . import flows
-from .classify import classify, default_threshold
-from .evaluate import as_batch
+from .classify import check_threshold, classify, default_threshold
+from .validation import (as_point, check_nonnegative, check_number, check_positive, check_radius,
+                         describe)
 from .geometry import NORMS
 
 PROG = "flows"
@@ -137,26 +138,71 @@ def _join_vectors(argv: list[str]) -> list[str]:
 
 
 def load_dataset(path: str) -> Dataset:
-    """Read and validate a dataset file; errors name the file and what is wrong."""
+    """Read and validate a dataset file; errors name the file and what is wrong (one line each:
+    unreadable, not UTF-8, not JSON, nested too deeply, not an object with a string ``kind`` and a
+    list ``points``, and every error of the dataset's own validation)."""
     try:
         with open(path, encoding="utf-8") as fh:
             data = json.load(fh)
     except OSError as exc:
         raise OSError(f"cannot read data file {path}: {exc.strerror or exc}") from None
     except json.JSONDecodeError as exc:
-        raise ValueError(f"data file {path} is not valid JSON: {exc}") from None
+        raise InputError(f"data file {path} is not valid JSON: {exc}") from None
     except UnicodeDecodeError as exc:
-        raise ValueError(f"data file {path} is not UTF-8 text: {exc.reason}") from None
+        raise InputError(f"data file {path} is not UTF-8 text: {exc.reason}") from None
+    except RecursionError:
+        raise ShapeError(f"data file {path} is nested too deeply to read; a dataset file is "
+                         '{"kind": ..., "points": [[...], ...]}') from None
+    if isinstance(data, dict) and "kind" in data and not isinstance(data["kind"], str):
+        raise ShapeError(f"data file {path}: \"kind\" must be one of the strings orthogonal, obtuse, "
+                         f"equilateral, got {describe(data['kind'])}")
+    if isinstance(data, dict) and "points" in data and not isinstance(data["points"], list):
+        raise ShapeError(f"data file {path}: \"points\" must be a list of coordinate lists, got "
+                         f"{describe(data['points'])}")
+    if isinstance(data, dict) and isinstance(data.get("points"), list):
+        _check_json_points(data["points"], path)
     try:
         return from_json(data)
     except ValueError as exc:
         raise type(exc)(f"data file {path}: {exc}") from None
+    except (TypeError, AttributeError, RecursionError, OverflowError, ZeroDivisionError) as exc:
+        # a failure the dataset's own checks did not name: still one line naming the file
+        raise InputError(f"data file {path}: cannot validate the points "
+                         f"({type(exc).__name__}: {_one_line(exc)})") from None
+
+
+def _check_json_points(points: list, path: str) -> None:
+    """JSON structure of ``points``: a list of flat lists (``null``, lists or objects as
+    coordinates are named here; what a number means is the dataset's business)."""
+    for i, point in enumerate(points):
+        if not isinstance(point, list):
+            continue  # the dataset constructor names it
+        for j, x in enumerate(point):
+            if x is None or isinstance(x, (list, dict)):
+                what = "null" if x is None else f"a JSON {'array' if isinstance(x, list) else 'object'}"
+                raise ShapeError(f"data file {path}: point {i}, coordinate {j} is {what}; every "
+                                 "point must be a flat list of numbers")
 
 
 def _finite(value: float, name: str) -> float:
-    if not math.isfinite(value):
-        raise NonFiniteError(f"{name} is {value} (must be finite)")
-    return value
+    return check_number(value, name)
+
+
+def _threshold(args, dataset) -> float:
+    if args.threshold is None:
+        return default_threshold(dataset)
+    return check_threshold(args.threshold, "--threshold")
+
+
+def _nonfinite_keys(value, key="result") -> list[str]:
+    """Keys of the result holding a non-finite float (JSON cannot hold them)."""
+    if isinstance(value, dict):
+        return [k for name, v in value.items() for k in _nonfinite_keys(v, name)]
+    if isinstance(value, (list, tuple)):
+        return [k for v in value for k in _nonfinite_keys(v, key)]
+    if isinstance(value, float) and not math.isfinite(value):
+        return [f"{key} = {value}"]
+    return []
 
 
 def _floats(a) -> list[float]:
@@ -208,25 +254,25 @@ def _run_endpoint(args: argparse.Namespace) -> dict:
     dataset = load_dataset(args.data)
     _require_closed_form_data(args.data, dataset, "the closed-form flows",
                               "pass --denoiser NAME for the generic flows")
-    y0 = as_batch(args.y0, dataset.d, "--y0")[0]
-    threshold = default_threshold(dataset) if args.threshold is None else args.threshold
+    y0 = as_point(args.y0, dataset.d, "--y0")
+    threshold = _threshold(args, dataset)
     if args.method is None:  # the probability flow has closed forms on orthogonal data only
         args.method = "exact" if score or dataset.kind == "orthogonal" else "ivp"
     out: dict = {}
     if score:
-        rho = _finite(args.rho, "--rho")
+        rho = check_radius(args.rho, "--rho")
         min_cost_denoiser(dataset, rho, args.model)  # raises outside the low-noise regime
         res = flows.score_flow(dataset, y0, rho, model=args.model, method=args.method)
         params = {"rho": rho}
     else:
-        c = _finite(args.c, "--c")
-        sigma_max = _finite(args.sigma_max, "--sigma-max")
-        sigma_min = 0.0 if args.sigma_min is None else _finite(args.sigma_min, "--sigma-min")
-        if c <= 0 or sigma_max <= 0:
-            raise ValueError(f"--c and --sigma-max must be positive, got {c:g} and {sigma_max:g}")
-        if not 0 <= sigma_min < sigma_max:
-            raise ValueError(f"--sigma-min must satisfy 0 <= sigma_min < sigma_max = {sigma_max:g}, "
-                             f"got {sigma_min:g}")
+        c = check_positive(args.c, "--c")
+        sigma_max = check_positive(args.sigma_max, "--sigma-max", example="1.0")
+        sigma_min = (0.0 if args.sigma_min is None
+                     else check_nonnegative(args.sigma_min, "--sigma-min"))
+        if not sigma_min < sigma_max:
+            raise OutOfRangeError(f"--sigma-min must satisfy 0 <= sigma_min < sigma_max = "
+                                  f"{sigma_max:g}, got {sigma_min:g}")
+        check_radius(c * sigma_max, "c * sigma_max")
         try:
             min_cost_denoiser(dataset, c * sigma_max, args.model)
         except ValueError as exc:
@@ -259,15 +305,16 @@ def _run_threshold(args: argparse.Namespace) -> dict:
     from .threshold import NoThresholdError, c0_bisection, c0_closed_form
 
     dataset = load_dataset(args.data)
-    sigma_max = _finite(args.sigma_max, "--sigma-max")
-    result = c0_closed_form(dataset, args.y0, sigma_max, args.model)
+    sigma_max = check_positive(args.sigma_max, "--sigma-max", example="1.0")
+    y0 = as_point(args.y0, dataset.d, "--y0")
+    result = c0_closed_form(dataset, y0, sigma_max, args.model)
     out = result.to_json()
     if args.confirm:
         if args.method is None:  # closed-form probability flows exist on orthogonal data only
             args.method = "exact" if dataset.kind == "orthogonal" else "ivp"
         out["method"] = args.method
         try:
-            out["c0_bisection"] = c0_bisection(dataset, args.y0, sigma_max, args.model,
+            out["c0_bisection"] = c0_bisection(dataset, y0, sigma_max, args.model,
                                                method=args.method)
         except NoThresholdError as exc:
             out["c0_bisection"] = None
@@ -295,8 +342,8 @@ def _run_classify(args: argparse.Namespace) -> dict:
     dataset = load_dataset(args.data)
     _require_closed_form_data(args.data, dataset, "the endpoint classes",
                               "use numerics.metrics.endpoint_classes (training / other)")
-    y = as_batch(args.y, dataset.d, "--y")[0]
-    threshold = default_threshold(dataset) if args.threshold is None else args.threshold
+    y = as_point(args.y, dataset.d, "--y")
+    threshold = _threshold(args, dataset)
     cls = classify(dataset, y, threshold, args.norm)[0]
     return {**cls.to_json(), "threshold": threshold, "norm": args.norm}
 
@@ -359,16 +406,36 @@ def main(argv=None) -> int:
         with warnings.catch_warnings(record=True) as caught:
             warnings.simplefilter("always")
             result = args._run(args)
+        nonfinite = _nonfinite_keys(result)
+        if nonfinite and args.json:  # JSON has no inf/nan: say so instead of writing bad JSON
+            raise NotRepresentableError(
+                f"the result's {', '.join(nonfinite)} is not representable in JSON (the input's "
+                "magnitudes overflow float64 there); rescale the input or omit --json")
+        text = json.dumps(result, allow_nan=False) if args.json else None
         for message in dict.fromkeys(_one_line(w.message) for w in caught):  # once each
             print(f"{PROG}: warning: {message}", file=sys.stderr)
+        if nonfinite:
+            print(f"{PROG}: warning: the result's {', '.join(nonfinite)} overflows float64",
+                  file=sys.stderr)
     except UsageError as exc:
         print(f"{PROG}: error: {_cli_words(_one_line(exc))}", file=sys.stderr)
         return 2
     except (ValueError, OSError) as exc:
         print(f"{PROG}: error: {_cli_words(_one_line(exc))}", file=sys.stderr)
         return 1
+    except RecursionError:
+        print(f"{PROG}: error: the input is nested too deeply to process", file=sys.stderr)
+        return 1
+    except MemoryError:
+        print(f"{PROG}: error: out of memory: the input is too large for this machine",
+              file=sys.stderr)
+        return 1
+    except OverflowError as exc:
+        print(f"{PROG}: error: a number overflows float64 ({_one_line(exc)}); rescale the input",
+              file=sys.stderr)
+        return 1
     if args.json:
-        print(json.dumps(result, allow_nan=False))
+        print(text)
     else:
         _print_text(result)
     return 0

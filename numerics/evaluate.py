@@ -20,8 +20,9 @@ import sympy as sp
 
 from theory.datasets import Dataset
 from theory.denoisers import unit_pieces_of
-from theory.errors import NonFiniteError, ShapeError
 from theory.pieces import PIECES, check_model, unit_pieces
+
+from .validation import as_batch, check_dataset, check_number  # noqa: F401 (as_batch re-exported)
 
 LOWER, LINEAR, UPPER = 0, 1, 2
 
@@ -41,19 +42,6 @@ class UnitParameters:
     A: np.ndarray
     B: np.ndarray
     dk: np.ndarray = None  # (2, N): d k_lo / d rho, d k_hi / d rho
-
-
-def as_batch(Y, d: int, name: str = "y") -> np.ndarray:
-    """Validate points as a float array of shape ``(n, d)`` (a single point becomes ``(1, d)``)."""
-    arr = np.asarray(Y, dtype=float)
-    if arr.ndim == 1:
-        arr = arr[None, :]
-    if arr.ndim != 2 or arr.shape[1] != d:
-        raise ShapeError(f"{name} has shape {np.shape(Y)}, expected (n_points, {d}) or ({d},)")
-    if not np.all(np.isfinite(arr)):
-        bad = np.argwhere(~np.isfinite(arr))[0]
-        raise NonFiniteError(f"{name} has a non-finite entry at index {tuple(int(i) for i in bad)}")
-    return arr
 
 
 class CompiledDenoiser:
@@ -107,7 +95,11 @@ class CompiledDenoiser:
         return UnitParameters(rho, tab[0], tab[1], tab[2:5], tab[5:8], tab[8:10])
 
     def params(self, rho: float) -> UnitParameters:
-        return self._params_cached(float(rho))
+        try:
+            rho = float(rho)
+        except (TypeError, ValueError):
+            check_number(rho, "rho")  # raises the one-line error naming what was received
+        return self._params_cached(rho)
 
     def params_many(self, rho) -> UnitParameters:
         """Unit parameters at one ``rho`` per point (array of shape ``(n,)``): the fields of
@@ -180,4 +172,6 @@ def _compiled(dataset_id: int, dataset: Dataset, model: str) -> CompiledDenoiser
 
 def compile_denoiser(dataset: Dataset, model: str = "exact") -> CompiledDenoiser:
     """A (cached) :class:`CompiledDenoiser` for ``dataset`` and ``model``."""
+    check_dataset(dataset)
+    check_model(model)
     return _compiled(id(dataset), dataset, model)

@@ -46,6 +46,7 @@ the kink on the flat piece, or enter the middle piece); the flat one is returned
 from __future__ import annotations
 
 import math
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -53,11 +54,14 @@ from scipy.integrate import solve_ivp
 
 from theory.datasets import Dataset, OrthogonalDataset
 from theory.denoisers import min_cost_denoiser
-from theory.errors import NonFiniteError, ShapeError
+from theory.errors import NonFiniteError, NotRepresentableError, OutOfRangeError, ShapeError, UnknownChoiceError
 from theory.pieces import check_model
 
 from . import exact as ex
-from .evaluate import LINEAR, LOWER, CompiledDenoiser, as_batch, compile_denoiser
+from .evaluate import LINEAR, LOWER, CompiledDenoiser, compile_denoiser
+from .validation import (as_batch, as_float_array, as_point, as_times, check_choice,
+                         check_dataset,
+                         check_nonnegative, check_positive, check_radius, check_tolerances)
 
 #: Below ``rho = DEAD_BAND * min r_n`` kink crossings are floating-point noise (a flat-piece
 #: coordinate moves exactly with its kink); crossings count only this far beyond the kink.
@@ -100,25 +104,16 @@ class FlowResult:
 # validation
 # ------------------------------------------------------------------------------------------------
 def _check_method(method):
-    if method not in METHODS:
-        raise ValueError(f"unknown method {method!r}; choose one of {', '.join(METHODS)}")
+    check_choice(method, "method", METHODS)
 
 
 def _positive(name, value, allow_zero=False):
-    if isinstance(value, bool) or not isinstance(value, (int, float, np.floating, np.integer)):
-        raise ValueError(f"{name} must be a number, got {value!r}")
-    value = float(value)
-    if not math.isfinite(value):
-        raise NonFiniteError(f"{name} is {value} (must be finite)")
-    if value < 0 or (value == 0 and not allow_zero):
-        raise ValueError(f"{name} must be {'>= 0' if allow_zero else 'positive'}, got {value}")
-    return value
+    return check_nonnegative(value, name) if allow_zero else check_positive(value, name)
 
 
 def _setup(dataset, model, rho):
     """Validate the dataset/model/radius (raises the theory errors) and compile the denoiser."""
-    if not isinstance(dataset, Dataset):
-        raise TypeError(f"dataset must be a theory.datasets.Dataset, got {type(dataset).__name__}")
+    check_dataset(dataset)
     check_model(model)
     min_cost_denoiser(dataset, rho, model)  # low-noise regime, model availability
     return compile_denoiser(dataset, model)
@@ -127,12 +122,7 @@ def _setup(dataset, model, rho):
 def _times(times, name="times"):
     if times is None:
         return None
-    arr = np.atleast_1d(np.asarray(times, dtype=float))
-    if arr.ndim != 1 or np.any(np.isnan(arr)) or np.any(arr < 0):
-        raise ValueError(f"{name} must be a 1-d list of non-negative numbers (inf allowed)")
-    if np.any(np.diff(arr) < 0):
-        raise ValueError(f"{name} must be sorted increasingly")
-    return arr
+    return as_times(times, name)
 
 
 def _is_orthogonal(dataset):
@@ -270,6 +260,19 @@ def _initial_code(cd, y, rho):
     return cd.pieces(((y - cd.origin) @ cd.U.T)[None], rho)[0].astype(np.int64)
 
 
+@contextmanager
+def _within_float64(Y0):
+    """Turn a state that left float64's range inside ``solve_ivp`` (NaN from ``inf - inf`` far
+    from the data) into one clear error instead of a message about an internal array."""
+    try:
+        yield
+    except NonFiniteError as exc:
+        scale = float(np.max(np.abs(Y0))) if np.size(Y0) else 0.0
+        raise NotRepresentableError(
+            f"the ivp integration left float64's range (max |y0| = {scale:.3g}): start "
+            "closer to the data, or use method='exact' where it exists") from None
+
+
 def _integrate_ivp(cd, y0, *, t_span, rho_of, sdot_of, s_of, moving, rho_final, rtol, atol,
                    t_eval=None):
     """Integrate ``dy/dt = sdot(t) F_{rho(t)}(y)`` over ``t_span`` with kink events.
@@ -348,11 +351,10 @@ def score_flow(dataset, y0, rho, *, model="exact", method="exact", times=None, r
     ``tau -> oo``.  ``times`` (increasing, ``inf`` allowed) are the sample times of ``path``
     (default: ``[0, inf]``).  See the module docstring for methods and conventions."""
     _check_method(method)
-    rho = _positive("rho", rho)
+    rho = check_radius(rho, "rho")
+    rtol, atol = check_tolerances(rtol, atol)
     cd = _setup(dataset, model, rho)
-    y0 = as_batch(y0, cd.d, "y0")
-    if y0.shape[0] != 1:
-        raise ShapeError(f"y0 must be one point of dimension {cd.d}; use score_flow_batch for many")
+    y0 = as_point(y0, cd.d, "y0", "score_flow_batch")[None]
     times = _times(times) if times is not None else np.array([0.0, np.inf])
     all_times = np.append(times, np.inf) if times[-1] != np.inf else times
     if method == "exact":
@@ -366,9 +368,10 @@ def score_flow(dataset, y0, rho, *, model="exact", method="exact", times=None, r
                           int(run.switches[0]), "exact piecewise-affine integration")
     tau_cap = TAU_CAP_FACTOR * max(1.0, float(np.max(cd.r)) / rho)
     finite = times[np.isfinite(times)]
-    y, samples, t_reached, events, settled = _integrate_ivp(
-        cd, y0[0], t_span=(0.0, tau_cap), rho_of=lambda t: rho, sdot_of=lambda t: 1.0,
-        s_of=lambda t: t, moving=False, rho_final=rho, rtol=rtol, atol=atol, t_eval=finite)
+    with _within_float64(y0[0]):
+        y, samples, t_reached, events, settled = _integrate_ivp(
+            cd, y0[0], t_span=(0.0, tau_cap), rho_of=lambda t: rho, sdot_of=lambda t: 1.0,
+            s_of=lambda t: t, moving=False, rho_final=rho, rtol=rtol, atol=atol, t_eval=finite)
     if settled is not None and isinstance(settled[0], str):
         end, sw = _rho_exact(cd, rho, y)
         events += sw
@@ -403,7 +406,8 @@ def _score_batch_ivp(dataset, cd, Y0, rho, model, rtol, atol):
     per-trajectory hand-off for sliding or stalled points."""
     from .batch_ivp import BatchFlow
     tau_cap = TAU_CAP_FACTOR * max(1.0, float(np.max(cd.r)) / rho)
-    out = BatchFlow(cd, rho, moving=False, rtol=rtol, atol=atol).run(Y0, tau_cap, rho)
+    with _within_float64(Y0):
+        out = BatchFlow(cd, rho, moving=False, rtol=rtol, atol=atol).run(Y0, tau_cap, rho)
     end = out["ystar"].copy()
     st = out["status"]
     cont = np.flatnonzero(st == "end")
@@ -429,7 +433,8 @@ def score_flow_batch(dataset, Y0, rho, *, model="exact", method="exact", rtol=1e
     :mod:`numerics.batch_ivp` (the per-point path of :func:`score_flow` with ``method="ivp"``).
     """
     _check_method(method)
-    rho = _positive("rho", rho)
+    rho = check_radius(rho, "rho")
+    rtol, atol = check_tolerances(rtol, atol)
     cd = _setup(dataset, model, rho)
     Y0 = as_batch(Y0, cd.d, "Y0")
     if method == "ivp":
@@ -448,8 +453,12 @@ def _probability_setup(dataset, c, sigma_max, sigma_min, model, method):
     sigma_max = _positive("sigma_max", sigma_max)
     sigma_min = _positive("sigma_min", sigma_min, allow_zero=True)
     if sigma_min >= sigma_max:
-        raise ValueError(f"sigma_min = {sigma_min} must be below sigma_max = {sigma_max}")
+        raise OutOfRangeError(f"sigma_min must be below sigma_max = {sigma_max:g}, got "
+                              f"{sigma_min:g}")
     rho0 = c * sigma_max
+    if not math.isfinite(rho0) or rho0 < np.finfo(float).tiny:
+        raise NotRepresentableError(f"rho_0 = c * sigma_max = {c:g} * {sigma_max:g} over- or "
+                                    "underflows float64; pass c and sigma_max of moderate size")
     cd = _setup(dataset, model, rho0)
     s_end = math.log(sigma_max / sigma_min) if sigma_min > 0 else math.inf
     return cd, rho0, s_end
@@ -465,12 +474,11 @@ def probability_flow(dataset, y0, *, c, sigma_max, sigma_min=0.0, model="exact",
     (default ``[0, s_end]``).  ``method="exact"`` needs orthogonal data.
     """
     cd, rho0, s_end = _probability_setup(dataset, c, sigma_max, sigma_min, model, method)
-    y0 = as_batch(y0, cd.d, "y0")
-    if y0.shape[0] != 1:
-        raise ShapeError(f"y0 must be one point of dimension {cd.d}; use probability_flow_batch")
+    rtol, atol = check_tolerances(rtol, atol)
+    y0 = as_point(y0, cd.d, "y0", "probability_flow_batch")[None]
     times = _times(times) if times is not None else np.array([0.0, s_end])
     if np.any(times > s_end):
-        raise ValueError(f"times go beyond s_end = ln(sigma_max/sigma_min) = {s_end}")
+        raise OutOfRangeError(f"times go beyond s_end = ln(sigma_max/sigma_min) = {s_end:g}")
     if method == "exact":
         _require_orthogonal(dataset)
         Y, sw = ex.orthogonal_probability_flow(cd, y0, rho0, np.append(times, s_end))
@@ -484,7 +492,7 @@ def probability_flow(dataset, y0, *, c, sigma_max, sigma_min=0.0, model="exact",
 
 def _require_orthogonal(dataset):
     if not _is_orthogonal(dataset):
-        raise ValueError("method='exact' for the probability flow needs orthogonal data (per-"
+        raise UnknownChoiceError("method='exact' for the probability flow needs orthogonal data (per-"
                          f"coordinate closed forms); this dataset is {dataset.kind}: use method='ivp'")
 
 
@@ -498,10 +506,11 @@ def _probability_ivp(cd, y0, rho0, s_end, s_times, *, t_span, rho_of, sdot_of, s
         span, evals = (0.0, s_stop), s_times[np.isfinite(s_times)]
     else:
         span, evals = (t_span[0], t_of_s(s_stop)), t_times
-    y, samples, t_reached, events, settled = _integrate_ivp(
-        cd, y0, t_span=span, rho_of=rho_of, sdot_of=sdot_of, s_of=s_of, moving=True,
-        rho_final=rho0 * math.exp(-s_end) if math.isfinite(s_end) else 0.0, rtol=rtol, atol=atol,
-        t_eval=evals)
+    with _within_float64(y0):
+        y, samples, t_reached, events, settled = _integrate_ivp(
+            cd, y0, t_span=span, rho_of=rho_of, sdot_of=sdot_of, s_of=s_of, moving=True,
+            rho_final=rho0 * math.exp(-s_end) if math.isfinite(s_end) else 0.0, rtol=rtol, atol=atol,
+            t_eval=evals)
     s_reached = s_of(t_reached)
     if settled is not None and isinstance(settled[0], str):
         end, msg = y, f"stationary on kinks from s={settled[1]:.6g} (switching stalled)"
@@ -546,17 +555,19 @@ def probability_flow_original_time(dataset, y0, *, c, schedule, sigma_max, sigma
     """
     from . import schedules as sch
     cd, rho0, s_end = _probability_setup(dataset, c, sigma_max, sigma_min, model, "ivp")
-    y0 = as_batch(y0, cd.d, "y0")
-    if y0.shape[0] != 1:
-        raise ShapeError(f"y0 must be one point of dimension {cd.d}")
+    rtol, atol = check_tolerances(rtol, atol)
+    y0 = as_point(y0, cd.d, "y0")[None]
     sched = sch.make_schedule(schedule, sigma_max, sigma_min)
     if t_eval is None:
         t_eval = np.array([sched.t_start, sched.t_end])
-    t_eval = np.atleast_1d(np.asarray(t_eval, dtype=float))
+    t_eval = np.atleast_1d(as_float_array(t_eval, "t_eval"))
+    if t_eval.ndim != 1 or t_eval.size == 0:
+        raise ShapeError(f"t_eval must be a non-empty 1-d list of times, got shape {t_eval.shape}")
     if np.any(~np.isfinite(t_eval)) or np.any(sched.sign * np.diff(t_eval) < 0):
-        raise ValueError(f"t_eval must be finite and run from t={sched.t_start} to t={sched.t_end}")
+        raise OutOfRangeError(f"t_eval must be finite and run from t={sched.t_start} to "
+                              f"t={sched.t_end}")
     if np.any(sched.sign * (t_eval - sched.t_start) < 0) or np.any(sched.sign * (t_eval - sched.t_end) > 0):
-        raise ValueError(f"t_eval must lie between t={sched.t_start} and t={sched.t_end}")
+        raise OutOfRangeError(f"t_eval must lie between t={sched.t_start} and t={sched.t_end}")
     s_times = np.array([sched.s_of_t(t) for t in t_eval])
     # stage A in original time down to rho = DEAD_BAND min r (below it sigma(t) is too close to
     # float64's resolution of t for a step controller); stage B, the same ODE in s from there
@@ -590,6 +601,7 @@ def probability_flow_batch(dataset, Y0, *, c, sigma_max, sigma_min=0.0, model="e
     path of :func:`probability_flow` with ``method="ivp"``), any dataset.
     """
     cd, rho0, s_end = _probability_setup(dataset, c, sigma_max, sigma_min, model, method)
+    rtol, atol = check_tolerances(rtol, atol)
     Y0 = as_batch(Y0, cd.d, "Y0")
     if method == "exact":
         _require_orthogonal(dataset)
@@ -598,7 +610,8 @@ def probability_flow_batch(dataset, Y0, *, c, sigma_max, sigma_min=0.0, model="e
     rmin = float(np.min(cd.r))
     s_stop = min(s_end, math.log(rho0 / (FINAL_RHO * rmin)))
     rho_final = rho0 * math.exp(-s_end) if math.isfinite(s_end) else 0.0
-    out = BatchFlow(cd, rho0, moving=True, rtol=rtol, atol=atol).run(Y0, s_stop, rho_final)
+    with _within_float64(Y0):
+        out = BatchFlow(cd, rho0, moving=True, rtol=rtol, atol=atol).run(Y0, s_stop, rho_final)
     st, Y, s = out["status"], out["Y"], out["t"]
     end = Y.copy()
     settled = st == "settled"

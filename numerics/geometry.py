@@ -45,8 +45,9 @@ import numpy as np
 from scipy.optimize import linprog, lsq_linear
 
 from theory.datasets import Dataset, EquilateralTriangle, RidgeDataset
+from theory.errors import ArgumentTypeError, ShapeError
 
-from .evaluate import as_batch
+from .validation import as_batch, check_choice, check_dataset, check_int, describe
 
 NORMS = ("l2", "linf")
 
@@ -67,14 +68,42 @@ EDGES = ((1, 2), (2, 3), (1, 3))
 
 
 def check_norm(norm: str) -> str:
-    """Return ``norm`` if it is ``"l2"`` or ``"linf"``, else raise ``ValueError``."""
-    if norm not in NORMS:
-        raise ValueError(f"unknown norm {norm!r}; choose one of {', '.join(NORMS)}")
-    return norm
+    """Return ``norm`` if it is ``"l2"`` or ``"linf"``, else raise
+    :class:`~theory.errors.UnknownChoiceError` (a ``ValueError``)."""
+    return check_choice(norm, "norm", NORMS)
 
 
 def _vector_norm(V: np.ndarray, norm: str, axis: int = -1) -> np.ndarray:
-    return np.linalg.norm(V, axis=axis) if norm == "l2" else np.max(np.abs(V), axis=axis)
+    """l2 or l-infinity norms along ``axis``.  The l2 norm is scaled by the largest entry
+    (``m |V/m|``), so it overflows only when the norm itself exceeds float64's range (a plain
+    ``sqrt(sum V^2)`` overflows from entries of ~1e154 on and underflows below ~1e-154)."""
+    A = np.abs(V)
+    if A.shape[axis] == 0:
+        return np.zeros(np.delete(A.shape, axis))
+    m = np.max(A, axis=axis, keepdims=True)
+    if norm != "l2":
+        return np.squeeze(m, axis=axis)
+    with np.errstate(invalid="ignore", divide="ignore", over="ignore"):
+        scale = np.where((m > 0) & np.isfinite(m), m, 1.0)
+        out = scale * np.sqrt(np.sum((A / scale) ** 2, axis=axis, keepdims=True))
+    out = np.where(np.isinf(m), np.inf, out)
+    return np.squeeze(out, axis=axis)
+
+
+def vertex_mask(subset, N: int) -> np.ndarray:
+    """Box coordinates (0/1, shape ``(N,)``) of the vertex with 1-based index set ``subset``:
+    distinct integers in ``1..N`` (a repeated index is an error, not a doubled offset)."""
+    if isinstance(subset, (str, bytes)) or not hasattr(subset, "__iter__"):
+        raise ArgumentTypeError(f"a vertex is a set of 1-based offset indices such as (1, 3), got "
+                                f"{describe(subset)}")
+    lam = np.zeros(N)
+    for n in subset:
+        n = check_int(n, "vertex index", minimum=1, maximum=N)
+        if lam[n - 1]:
+            raise ShapeError(f"vertex index {n} repeated in {describe(subset)}; a vertex is a set "
+                             "of distinct indices")
+        lam[n - 1] = 1.0
+    return lam
 
 
 @dataclass(frozen=True)
@@ -115,12 +144,7 @@ class Hyperbox:
 
     def vertex(self, subset) -> np.ndarray:
         """The vertex ``x_0 + sum_{n in S}(x_n - x_0)`` (1-based ``S``)."""
-        lam = np.zeros(self.N)
-        for n in subset:
-            if not 1 <= n <= self.N:
-                raise ValueError(f"vertex index {n} outside 1..{self.N}")
-            lam[n - 1] = 1.0
-        return self.point(lam)
+        return self.point(vertex_mask(subset, self.N))
 
 
 @lru_cache(maxsize=64)
@@ -145,7 +169,8 @@ def _hyperbox(dataset_id: int, dataset: RidgeDataset) -> Hyperbox:
 def hyperbox(dataset: Dataset) -> Hyperbox:
     """The (cached) :class:`Hyperbox` of a ridge dataset (orthogonal data or obtuse simplex)."""
     if not isinstance(dataset, RidgeDataset):
-        raise TypeError(f"the hyperbox is defined for orthogonal and obtuse data (apex x_0 plus "
+        check_dataset(dataset)
+        raise ArgumentTypeError(f"the hyperbox is defined for orthogonal and obtuse data (apex x_0 plus "
                         f"offsets), not for {type(dataset).__name__}")
     return _hyperbox(id(dataset), dataset)
 
@@ -165,9 +190,13 @@ def _linf_lp(box: Hyperbox, z: np.ndarray, lb: np.ndarray, ub: np.ndarray):
     ``(distance, lam)``.  HiGHS' default feasibility tolerance (1e-7, relative to the data's scale
     in its scaled model) bounds the error; results are polished by re-evaluating the norm."""
     N, d = box.N, box.d
+    # solve in units of the problem's largest entry (same minimiser lam): HiGHS rejects
+    # coefficients near float64's range ("Model error") and loses accuracy far from unit scale
+    scale = float(max(np.max(np.abs(z)), np.max(np.abs(box.X)), np.finfo(float).tiny))
     ones = np.ones((d, 1))
-    A_ub = np.block([[box.X.T, -ones], [-box.X.T, -ones]])
-    b_ub = np.concatenate([z, -z])
+    Xs = box.X / scale
+    A_ub = np.block([[Xs.T, -ones], [-Xs.T, -ones]])
+    b_ub = np.concatenate([z, -z]) / scale
     cost = np.zeros(N + 1)
     cost[-1] = 1.0
     bounds = list(zip(lb, ub)) + [(0, None)]
@@ -230,7 +259,7 @@ def distance_to_boundary(dataset: Dataset, Y, norm: str = "l2") -> np.ndarray:
         return _axis_boundary_distance(box, Y, norm)
     if norm == "l2":
         lam0 = box.coordinates(Y)
-        perp = np.linalg.norm(Y - box.point(lam0), axis=1)
+        perp = _vector_norm(Y - box.point(lam0), "l2")
         inside = np.all((lam0 >= 0.0) & (lam0 <= 1.0), axis=1)
         facet = np.min(np.minimum(lam0, 1.0 - lam0) / box.dual_norms, axis=1)
         out = np.where(inside, np.hypot(perp, np.where(inside, facet, 0.0)), 0.0)
@@ -320,6 +349,10 @@ def _descend(box: Hyperbox, Y: np.ndarray, mask: np.ndarray, norm: str) -> np.nd
 def vertex_points(dataset: Dataset, subsets) -> np.ndarray:
     """The vertices for a list of 1-based subsets, shape ``(len(subsets), d)``."""
     box = hyperbox(dataset)
+    if isinstance(subsets, (str, bytes)) or not hasattr(subsets, "__iter__"):
+        raise ArgumentTypeError(f"subsets must be a list of index sets such as [(), (1,), (1, 2)], "
+                                f"got {describe(subsets)}")
+    subsets = list(subsets)
     return np.array([box.vertex(S) for S in subsets]).reshape(len(subsets), box.d)
 
 
@@ -332,7 +365,7 @@ def _segment_distances(Y: np.ndarray, A: np.ndarray, B: np.ndarray) -> np.ndarra
     D = B - A
     t = np.einsum("nkd,kd->nk", Y[:, None, :] - A[None], D) / np.einsum("kd,kd->k", D, D)
     t = np.clip(t, 0.0, 1.0)
-    return np.linalg.norm(Y[:, None, :] - A[None] - t[..., None] * D[None], axis=2)
+    return _vector_norm(Y[:, None, :] - A[None] - t[..., None] * D[None], "l2", axis=2)
 
 
 def distance_to_chords(dataset: Dataset, Y) -> np.ndarray:
@@ -345,7 +378,7 @@ def distance_to_chords(dataset: Dataset, Y) -> np.ndarray:
 def triangle_points(triangle: EquilateralTriangle) -> np.ndarray:
     """The triangle's vertices ``x_1, x_2, x_3`` as a float array of shape ``(3, d)``."""
     if not isinstance(triangle, EquilateralTriangle):
-        raise TypeError(f"expected an EquilateralTriangle, got {type(triangle).__name__}")
+        raise ArgumentTypeError(f"expected an EquilateralTriangle, got {describe(triangle)}")
     return np.array([[float(x) for x in p] for p in triangle.points])
 
 
@@ -362,6 +395,7 @@ def distance_to_edges(triangle: EquilateralTriangle, Y) -> np.ndarray:
 def distance_to_points(dataset: Dataset, Y, norm: str = "l2") -> np.ndarray:
     """Distance to each training point (``dataset.points`` order), shape ``(n, size)``."""
     check_norm(norm)
+    check_dataset(dataset)
     P = np.array([[float(x) for x in p] for p in dataset.points])
     Y = as_batch(Y, dataset.d)
     return _vector_norm(Y[:, None, :] - P[None], norm)

@@ -21,9 +21,9 @@ from __future__ import annotations
 import numpy as np
 
 from theory.datasets import Dataset
-from theory.errors import NonFiniteError, ShapeError
+from theory.errors import NonFiniteError, OutOfRangeError, ShapeError
 
-from .evaluate import as_batch
+from .validation import as_batch, as_float_array, check_positive
 
 
 def training_array(dataset: Dataset) -> np.ndarray:
@@ -32,15 +32,17 @@ def training_array(dataset: Dataset) -> np.ndarray:
 
 
 def _check_sigma(sigma) -> float:
-    if isinstance(sigma, (bool, str)):
-        raise ValueError(f"sigma must be a positive number, got {sigma!r}")
-    s = float(sigma)
-    if not np.isfinite(s):
-        raise NonFiniteError(f"sigma is {s}; the MMSE denoiser needs a finite noise level")
-    if s <= 0:
-        raise ValueError(f"sigma must be positive, got {s} (sigma -> 0 is the nearest-point "
-                         "projection: use nearest_training_point)")
-    return s
+    if _is_zero(sigma):
+        raise OutOfRangeError("sigma must be positive, got 0 (sigma -> 0 is the nearest-point "
+                              "projection: use nearest_training_point)")
+    return check_positive(sigma, "sigma", example="0.5")
+
+
+def _is_zero(value) -> bool:
+    try:
+        return not isinstance(value, (bool, str)) and float(value) == 0.0
+    except (TypeError, ValueError, OverflowError):
+        return False
 
 
 class MMSEDenoiser:
@@ -54,7 +56,7 @@ class MMSEDenoiser:
         if isinstance(points, Dataset):
             X = training_array(points)
         else:
-            X = np.asarray(points, dtype=float)
+            X = as_float_array(points, "training points")
             if X.ndim != 2 or X.shape[0] == 0 or X.shape[1] == 0:
                 raise ShapeError(f"training points have shape {X.shape}, expected (M, d) with "
                                  "M, d >= 1")
@@ -66,19 +68,26 @@ class MMSEDenoiser:
         if weights is None:
             self._logw = np.full(self.M, -np.log(self.M))  # uniform prior 1/M
         else:
-            w = np.asarray(weights, dtype=float)
+            w = as_float_array(weights, "weights")
             if w.shape != (self.M,):
                 raise ShapeError(f"weights have shape {w.shape}, expected ({self.M},)")
             if not np.all(np.isfinite(w)) or np.any(w < 0) or not np.any(w > 0):
-                raise ValueError("weights must be finite, non-negative and not all zero")
+                raise OutOfRangeError("weights must be finite, non-negative and not all zero")
             with np.errstate(divide="ignore"):
                 self._logw = np.log(w / w.sum())
 
     def logits(self, Y, sigma) -> np.ndarray:
-        """``log w_m - ||y - x_m||^2 / (2 sigma^2)`` up to a per-row constant, shape ``(n, M)``."""
+        """``log w_m - ||y - x_m||^2 / (2 sigma^2)`` up to a per-row constant, shape ``(n, M)``.
+
+        The row maximum of ``y.x_m - |x_m|^2/2`` is subtracted before dividing by ``sigma`` twice
+        (never by ``sigma**2``, which over- or underflows for ``sigma`` beyond ~1e154 or below
+        ~1e-154): the nearest point's logit is then exactly ``log w_m``, never ``inf - inf``."""
         s = _check_sigma(sigma)
         Y = as_batch(Y, self.d)
-        return self._logw + (Y @ self.X.T - 0.5 * self._sq) / s ** 2
+        G = Y @ self.X.T - 0.5 * self._sq
+        G = G - G.max(axis=1, keepdims=True) if G.size else G
+        with np.errstate(over="ignore"):
+            return self._logw + G / s / s
 
     def posterior(self, Y, sigma) -> np.ndarray:
         """Posterior weights ``p(x_m | y)`` (rows sum to 1), shape ``(n, M)``; log-sum-exp stable."""
@@ -98,7 +107,8 @@ class MMSEDenoiser:
 
     def score(self, Y, sigma) -> np.ndarray:
         """Exact score of the Gaussian mixture, ``(D_sigma(y) - y)/sigma^2`` (Tweedie, eq. 9)."""
-        return self.drift(Y, sigma) / _check_sigma(sigma) ** 2
+        s = _check_sigma(sigma)
+        return self.drift(Y, sigma) / s / s
 
     def nearest_training_point(self, Y) -> np.ndarray:
         """The ``sigma -> 0`` limit of ``D_sigma``: the nearest training point (ties: first)."""

@@ -19,7 +19,10 @@ from typing import Callable
 
 import numpy as np
 
-from theory.errors import NonFiniteError, ShapeError
+from theory.errors import NonFiniteError, OutOfRangeError, ShapeError
+
+from .validation import (MAX_STEPS, as_float_array, check_callable, check_choice, check_int,
+                         check_nonnegative, check_positive)
 
 SCHEDULES = ("edm", "geometric")
 
@@ -30,26 +33,24 @@ def edm_sigma(t):
 
 
 def _check_range(sigma_max, sigma_min, need_positive_min):
-    for name, v in (("sigma_max", sigma_max), ("sigma_min", sigma_min)):
-        if isinstance(v, bool) or not isinstance(v, (int, float, np.floating, np.integer)):
-            raise ValueError(f"{name} must be a number, got {v!r}")
-        if not math.isfinite(v):
-            raise NonFiniteError(f"{name} is {v} (must be finite)")
-    if sigma_max <= 0:
-        raise ValueError(f"sigma_max must be positive, got {sigma_max}")
-    if sigma_min < 0 or (need_positive_min and sigma_min == 0):
-        raise ValueError(f"sigma_min must be {'positive' if need_positive_min else '>= 0'} here, "
-                         f"got {sigma_min}")
+    sigma_max = check_positive(sigma_max, "sigma_max", example="80")
+    sigma_min = (check_positive(sigma_min, "sigma_min", example="0.002") if need_positive_min
+                 else check_nonnegative(sigma_min, "sigma_min", example="0.002"))
     if sigma_min >= sigma_max:
-        raise ValueError(f"sigma_min = {sigma_min} must be below sigma_max = {sigma_max}")
+        raise OutOfRangeError(f"sigma_min must be below sigma_max = {sigma_max:g}, got "
+                              f"{sigma_min:g}")
+    return sigma_max, sigma_min
+
+
+def _check_levels(n):
+    return check_int(n, "n", minimum=2, maximum=MAX_STEPS)
 
 
 def geometric_sigmas(sigma_max, sigma_min, n, append_zero=False) -> np.ndarray:
     """``n`` levels ``sigma_max (sigma_min/sigma_max)^{i/(n-1)}`` (equal steps in ``s``), decreasing;
     with ``append_zero`` a final ``0`` (the last Euler step then returns ``D``)."""
-    _check_range(sigma_max, sigma_min, need_positive_min=True)
-    if not isinstance(n, (int, np.integer)) or n < 2:
-        raise ValueError(f"n must be an integer >= 2, got {n!r}")
+    sigma_max, sigma_min = _check_range(sigma_max, sigma_min, need_positive_min=True)
+    n = _check_levels(n)
     out = sigma_max * (sigma_min / sigma_max) ** (np.arange(n) / (n - 1))
     return np.append(out, 0.0) if append_zero else out
 
@@ -57,9 +58,9 @@ def geometric_sigmas(sigma_max, sigma_min, n, append_zero=False) -> np.ndarray:
 def edm_sigmas(sigma_max, sigma_min, n, rho=7.0, append_zero=False) -> np.ndarray:
     """EDM discretisation of ``sigma(t) = t`` (Karras et al. 2022, eq. 5):
     ``(sigma_max^{1/rho} + i/(n-1) (sigma_min^{1/rho} - sigma_max^{1/rho}))^rho``."""
-    _check_range(sigma_max, sigma_min, need_positive_min=False)
-    if not isinstance(n, (int, np.integer)) or n < 2:
-        raise ValueError(f"n must be an integer >= 2, got {n!r}")
+    sigma_max, sigma_min = _check_range(sigma_max, sigma_min, need_positive_min=False)
+    n = _check_levels(n)
+    rho = check_positive(rho, "rho", example="7")
     a, b = sigma_max ** (1 / rho), sigma_min ** (1 / rho)
     out = (a + np.arange(n) / (n - 1) * (b - a)) ** rho
     return np.append(out, 0.0) if append_zero else out
@@ -101,8 +102,7 @@ class Schedule:
 def make_schedule(name: str, sigma_max, sigma_min=0.0) -> Schedule:
     """``"edm"`` (``sigma(t) = t``, ``sigma_min = 0`` allowed) or ``"geometric"`` (needs
     ``sigma_min > 0``)."""
-    if name not in SCHEDULES:
-        raise ValueError(f"unknown schedule {name!r}; choose one of {', '.join(SCHEDULES)}")
+    check_choice(name, "schedule", SCHEDULES)
     _check_range(sigma_max, sigma_min, need_positive_min=(name == "geometric"))
     if name == "edm":
         return Schedule(name, float(sigma_max), float(sigma_min), float(sigma_max),
@@ -111,7 +111,7 @@ def make_schedule(name: str, sigma_max, sigma_min=0.0) -> Schedule:
 
 
 def _as_points(Y0):
-    Y = np.asarray(Y0, dtype=float)
+    Y = as_float_array(Y0, "Y0")
     single = Y.ndim == 1
     if single:
         Y = Y[None, :]
@@ -132,13 +132,14 @@ def euler_probability_flow(denoise_at: Callable, sigmas, Y0, callback=None, retu
     ``y + (1 - e^{-Delta s})(D - y)`` of eq. 12, first-order accurate.  Returns the final batch
     (or the whole path, shape ``(len(sigmas), n, d)``, with ``return_path``).
     """
-    sig = np.asarray(sigmas, dtype=float)
+    check_callable(denoise_at, "denoise_at", "(Y, sigma) -> denoised Y")
+    sig = as_float_array(sigmas, "sigmas")
     if sig.ndim != 1 or sig.size < 2:
         raise ShapeError("sigmas must be a 1-d array of at least two noise levels")
     if not np.all(np.isfinite(sig)):
         raise NonFiniteError("sigmas has a non-finite entry")
     if np.any(sig[:-1] <= 0) or sig[-1] < 0 or np.any(np.diff(sig) >= 0):
-        raise ValueError("sigmas must decrease strictly, positive except possibly a final 0")
+        raise OutOfRangeError("sigmas must decrease strictly, positive except possibly a final 0")
     Y, single = _as_points(Y0)
     path = [Y.copy()]
     for i in range(sig.size - 1):
@@ -157,10 +158,9 @@ def score_flow_iterations(denoise: Callable, Y0, eta=1.0, n_steps=10, return_pat
     """Score-flow iterations (eq. 21): ``y_{k+1} = y_k + eta (h(y_k) - y_k)``; ``eta = 1`` is the
     fixed-point iteration ``y <- h(y)`` (paper Fig. 1 uses 10 of them).  Euler on eq. 14 with step
     ``eta`` in ``tau``."""
-    if isinstance(eta, bool) or not isinstance(eta, (int, float, np.floating)) or not eta > 0:
-        raise ValueError(f"eta must be a positive number, got {eta!r}")
-    if not isinstance(n_steps, (int, np.integer)) or n_steps < 0:
-        raise ValueError(f"n_steps must be a non-negative integer, got {n_steps!r}")
+    check_callable(denoise, "denoise", "(Y) -> denoised Y")
+    eta = check_positive(eta, "eta", example="1.0")
+    n_steps = check_int(n_steps, "n_steps", minimum=0, maximum=MAX_STEPS)
     Y, single = _as_points(Y0)
     path = [Y.copy()]
     for _ in range(n_steps):
@@ -176,5 +176,6 @@ def closed_form_denoiser_at(dataset, c, model="exact"):
     """``denoise_at(Y, sigma) = h_{c sigma}(Y)`` for :func:`euler_probability_flow` (``rho = c
     sigma``, MATH.md §1), compiled once by :mod:`numerics.evaluate`."""
     from .evaluate import compile_denoiser
+    c = check_positive(c, "c", example="0.1")
     cd = compile_denoiser(dataset, model)
     return lambda Y, sigma: cd.denoise(Y, c * sigma)

@@ -23,7 +23,6 @@ Thm B.3 (obtuse simplex) is stated for one coordinate ``0 < t_m < r_m`` with eve
 """
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass
 
 import numpy as np
@@ -31,10 +30,11 @@ import sympy as sp
 
 from theory.closed_forms import c0_coordinate, c0_threshold
 from theory.datasets import Dataset, RidgeDataset
-from theory.errors import InputError, NonFiniteError, ShapeError
+from theory.errors import InputError, OutOfRangeError
 from theory.pieces import check_model
 
-from .evaluate import as_batch
+from .validation import (MIN_BISECTION_RTOL, as_point, check_choice, check_dataset, check_number,
+                         check_positive)
 from .flows import probability_flow
 from .geometry import hyperbox, nearest_vertex
 
@@ -83,24 +83,15 @@ class ThresholdResult:
 
 
 def _positive(value, name: str) -> float:
-    if isinstance(value, bool):
-        raise ValueError(f"{name} must be a positive number, got {value!r}")
-    x = float(value)
-    if not math.isfinite(x):
-        raise NonFiniteError(f"{name} is {x} (must be finite)")
-    if x <= 0:
-        raise ValueError(f"{name} must be positive, got {x:g}")
-    return x
+    return check_positive(value, name, example="1.0")
 
 
 def _single_point(dataset: Dataset, y0) -> np.ndarray:
-    Y = as_batch(y0, dataset.d, "y0")
-    if Y.shape[0] != 1:
-        raise ShapeError(f"y0 must be one point of dimension {dataset.d}, got {Y.shape[0]} points")
-    return Y[0]
+    return as_point(y0, dataset.d, "y0")
 
 
 def _ridge(dataset: Dataset) -> RidgeDataset:
+    check_dataset(dataset)
     if not isinstance(dataset, RidgeDataset):
         raise InputError(f"the early-stopping threshold (Thm 4.4 / B.3) is stated for orthogonal "
                          f"and obtuse data, not for {dataset.kind} data")
@@ -151,8 +142,11 @@ def ends_on_vertex(dataset: Dataset, y0, c: float, sigma_max: float, model: str 
                    method: str = "exact", vertex_tol: float | None = None) -> bool:
     """Does the probability flow (``sigma_min = 0``, log-noise time) from ``y0`` with ``rho_0 =
     c sigma_max`` end within ``vertex_tol`` (l2) of a hyperbox vertex?"""
+    check_choice(method, "method", VERTEX_TOL)
     if vertex_tol is None:
         vertex_tol = VERTEX_TOL[method] * float(hyperbox(dataset).r.max())
+    else:
+        vertex_tol = check_positive(vertex_tol, "vertex_tol", example="1e-10")
     res = probability_flow(dataset, y0, c=c, sigma_max=sigma_max, sigma_min=0.0, model=model,
                            method=method)
     _, dist = nearest_vertex(dataset, res.endpoint[None, :], "l2")
@@ -169,6 +163,10 @@ def c0_bisection(dataset: Dataset, y0, sigma_max: float, model: str = "exact", *
     Returns the midpoint of the final bracket.
     """
     check_model(model)
+    check_choice(method, "method", VERTEX_TOL)
+    rtol = check_number(rtol, "rtol", minimum=MIN_BISECTION_RTOL, maximum=0.5, example="1e-10")
+    if vertex_tol is not None:
+        vertex_tol = check_positive(vertex_tol, "vertex_tol", example="1e-10")
     dataset = _ridge(dataset)
     sigma_max = _positive(sigma_max, "sigma_max")
     y = _single_point(dataset, y0)
@@ -176,7 +174,8 @@ def c0_bisection(dataset: Dataset, y0, sigma_max: float, model: str = "exact", *
     lo = BRACKET[0] * c_max if c_lo is None else _positive(c_lo, "c_lo")
     hi = BRACKET[1] * c_max if c_hi is None else _positive(c_hi, "c_hi")
     if not lo < hi:
-        raise ValueError(f"bisection bracket is empty: c_lo = {lo:g} >= c_hi = {hi:g}")
+        raise OutOfRangeError(f"bisection bracket is empty: c_lo = {lo:g} >= c_hi = {hi:g}; pass "
+                              "c_lo < c_hi")
 
     def on_vertex(c):
         return ends_on_vertex(dataset, y, c, sigma_max, model, method, vertex_tol)
@@ -189,6 +188,8 @@ def c0_bisection(dataset: Dataset, y0, sigma_max: float, model: str = "exact", *
                                f"(c_max = {c_max:.6g}): no threshold in the low-noise regime")
     while hi - lo > rtol * hi:
         mid = 0.5 * (lo + hi)
+        if not lo < mid < hi:  # adjacent floats: the bracket cannot shrink further
+            break
         if on_vertex(mid):
             hi = mid
         else:

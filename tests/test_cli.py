@@ -175,7 +175,7 @@ def test_bad_data_files_exit_1_with_one_line(capsys, files, key, fragment):
       "--sigma-min", "2"], "--sigma-min must satisfy"),
     (["endpoint", "--y0", "0.3,0.4,0", "--flow", "probability", "--c", "inf", "--sigma-max", "1"],
      "--c is inf"),
-    (["threshold", "--y0", "0.3,0.4,0", "--sigma-max", "0"], "sigma_max must be positive"),
+    (["threshold", "--y0", "0.3,0.4,0", "--sigma-max", "0"], "--sigma-max must be positive"),
 ])
 def test_bad_values_exit_1(capsys, files, argv, fragment):
     argv = argv[:1] + ["--data", files["orth"]] + argv[1:]

@@ -18,13 +18,16 @@ numbers are checked against the low-noise regime (:meth:`RidgeDenoiser.rho_max`)
 """
 from __future__ import annotations
 
+import math
+import numbers
 import warnings
 from dataclasses import dataclass
 
 import sympy as sp
 
 from .datasets import Dataset, EquilateralTriangle, RidgeDataset
-from .errors import BallsOverlapError, LowNoiseError, NonFiniteError, NotMinimalWarning, ShapeError
+from .errors import (ArgumentTypeError, BallsOverlapError, LowNoiseError, NonFiniteError,
+                     NotMinimalWarning, OutOfRangeError, ShapeError, UnknownChoiceError)
 from .network import ShallowReLUNetwork
 from .pieces import PIECES, UnitPieces, check_model, general_ramp, unit_pieces
 
@@ -280,17 +283,37 @@ class RidgeDenoiser:
         return bool(margins_ok and res_ok)
 
 
+def _as_rho(rho):
+    """``rho`` as a SymPy number or expression; one-line errors for every other type."""
+    if isinstance(rho, sp.Basic):
+        if rho.has(sp.nan, sp.oo, -sp.oo, sp.zoo):
+            raise NonFiniteError(f"rho is {rho}; pass a finite positive number, e.g. 0.1")
+        if rho.is_number and rho.is_real is False:
+            raise ArgumentTypeError(f"rho must be a positive real number, got the complex {rho}")
+        return rho
+    if isinstance(rho, numbers.Real) and not isinstance(rho, bool):
+        if isinstance(rho, numbers.Integral):
+            return sp.Integer(int(rho))
+        if isinstance(rho, numbers.Rational):
+            return sp.Rational(int(rho.numerator), int(rho.denominator))
+        x = float(rho)  # Python and NumPy floats: float32 NaN and inf included
+        if not math.isfinite(x):
+            raise NonFiniteError(f"rho is {x}; pass a finite positive number, e.g. 0.1")
+        return sp.Float(x, 17)
+    text = repr(rho) if len(repr(rho)) <= 60 else repr(rho)[:57] + "..."
+    raise ArgumentTypeError(f"rho must be a positive number (e.g. 0.1) or a SymPy symbol, got "
+                            f"{text} (a {type(rho).__name__})")
+
+
 def _check_rho(dataset: Dataset, rho):
     """Validate a numeric ``rho`` against the dataset's low-noise regime (raise or warn)."""
-    if isinstance(rho, bool) or isinstance(rho, str):
-        raise ValueError(f"rho must be a positive number or a SymPy symbol, got {rho!r}")
-    rho = sp.sympify(rho if not isinstance(rho, float) else sp.Float(rho, 17))
+    rho = _as_rho(rho)
     if rho.has(sp.nan, sp.oo, -sp.oo, sp.zoo):
-        raise NonFiniteError(f"rho is {rho}")
+        raise NonFiniteError(f"rho is {rho}; pass a finite positive number, e.g. 0.1")
     if not rho.is_number:
         return rho  # symbolic: the caller assumes the low-noise regime
     if not bool(rho > 0):
-        raise ValueError(f"rho must be positive, got {rho}")
+        raise OutOfRangeError(f"rho must be a positive number (e.g. 0.1), got {float(rho):g}")
     if isinstance(dataset, EquilateralTriangle):
         R = dataset.R
         if bool(rho >= dataset.side / 2):
@@ -325,17 +348,21 @@ def min_cost_denoiser(dataset: Dataset, rho, model: str = "exact") -> RidgeDenoi
     :class:`~theory.errors.NotMinimalWarning` for an equilateral ``rho`` in ``(rho*, 3R/4)``.
     """
     check_model(model)
+    if not isinstance(dataset, Dataset):
+        raise ArgumentTypeError(f"dataset must be a theory.datasets.Dataset (build one with "
+                                f"theory.datasets.make_dataset), got a {type(dataset).__name__}")
+    check_model(model)
     rho = _check_rho(dataset, rho)
     if isinstance(dataset, EquilateralTriangle):
         if model != "exact":
-            raise ValueError(f"the {model!r} score model is defined for orthogonal and obtuse data "
+            raise UnknownChoiceError(f"the {model!r} score model is defined for orthogonal and obtuse data "
                              "only; the equilateral denoiser has model='exact'")
         R = dataset.R
         lo, hi = -R / 2 + rho, R - rho
         unit = general_ramp(lo, hi, R / (hi - lo))
         return RidgeDenoiser(dataset, rho, model, dataset.centroid, dataset.v, [unit] * 3)
     if not isinstance(dataset, RidgeDataset):
-        raise TypeError(f"no closed-form denoiser for {type(dataset).__name__}")
+        raise ArgumentTypeError(f"no closed-form denoiser for {type(dataset).__name__}")
     units = [unit_pieces(model, r, rho) for r in dataset.r]
     return RidgeDenoiser(dataset, rho, model, dataset.apex, dataset.u, units)
 

@@ -52,3 +52,23 @@ class NotMinimalWarning(UserWarning):
 class MissingExtraError(InputError):
     """An optional dependency is not installed; the message names the extra to install, e.g.
     ``training needs JAX and optax: pip install 'memorization-flows[train]'``."""
+
+
+# -- argument checks (numerics.validation): every public entry point and both CLIs ---------------
+class ArgumentTypeError(InputError, TypeError):
+    """An argument of the wrong type (a list where a number is expected, ``None``, a complex
+    number, a string).  Also a ``TypeError``, so either ``except`` clause catches it."""
+
+
+class OutOfRangeError(InputError):
+    """A number outside its allowed range: a non-positive radius or noise level, a zero or
+    negative tolerance, a count below its minimum or above the size limit."""
+
+
+class UnknownChoiceError(InputError):
+    """A name that is not one of the allowed choices (method, score model, norm, schedule)."""
+
+
+class NotRepresentableError(InputError):
+    """A quantity (an input's scale, or a result such as a distance) overflows or underflows
+    float64: the message names the quantity and the representable range."""

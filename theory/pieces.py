@@ -37,9 +37,12 @@ PIECES = ("lower", "linear", "upper")
 
 
 def check_model(model: str) -> str:
-    """Return ``model`` if it names a score model, else raise a ``ValueError`` listing them."""
-    if model not in MODELS:
-        raise ValueError(f"unknown score model {model!r}; choose one of {', '.join(MODELS)}")
+    """Return ``model`` if it names a score model, else raise
+    :class:`~theory.errors.UnknownChoiceError` (a ``ValueError``) listing them."""
+    if not isinstance(model, str) or model not in MODELS:
+        from .errors import UnknownChoiceError
+        raise UnknownChoiceError(f"unknown score model {model!r}; choose one of "
+                                 f"{', '.join(MODELS)}")
     return model
 
 

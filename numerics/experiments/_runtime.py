@@ -10,8 +10,10 @@ import json
 import math
 import os
 import platform
+import socket
 import sys
 import time
+import warnings
 from concurrent.futures import ProcessPoolExecutor, as_completed
 from pathlib import Path
 
@@ -58,9 +60,59 @@ class Progress:
             self.update()
 
 
+#: Seconds to wait for a Dask scheduler to answer before giving up with one error line (a
+#: refused connection fails at once; an unreachable host waits this long, not distributed's 30 s).
+SCHEDULER_TIMEOUT = 5.0
+
+
 def default_workers() -> int:
     """Worker processes used when none is requested: the machine's CPU count."""
     return os.cpu_count() or 1
+
+
+def check_workers(workers, name: str = "workers") -> int | None:
+    """``None`` (the default: :func:`default_workers`) or a positive integer, capped at the CPU
+    count with a warning: more processes than cores only add start-up time and memory."""
+    if workers is None:
+        return None
+    from ..validation import check_int
+    n = check_int(workers, name, minimum=1)
+    cap = default_workers()
+    if n > cap:
+        warnings.warn(f"{name} = {n} exceeds the {cap} CPU cores; using {cap} worker processes")
+        n = cap
+    return n
+
+
+def _connect(scheduler: str):
+    """A ``dask.distributed.Client`` for ``scheduler``, failing fast with one line when the
+    extra is missing or the scheduler cannot be reached."""
+    from theory.errors import InputError, MissingExtraError
+    if not isinstance(scheduler, str) or not scheduler:
+        raise InputError(f"scheduler must be a Dask scheduler address such as "
+                         f"tcp://127.0.0.1:8786, got {scheduler!r}")
+    try:
+        from dask.distributed import Client
+    except ImportError:
+        raise MissingExtraError("a Dask scheduler address was given but dask.distributed is not "
+                                "installed: pip install 'memorization-flows[dask]'") from None
+    host_port = scheduler.split("://", 1)[-1]
+    if scheduler.startswith("tcp://") or "://" not in scheduler:
+        host, _, port = host_port.rpartition(":")
+        if not host or not port.isdigit():
+            raise InputError(f"scheduler address {scheduler!r} has no host:port; pass e.g. "
+                             "tcp://127.0.0.1:8786")
+        try:
+            socket.create_connection((host.strip("[]"), int(port)), SCHEDULER_TIMEOUT).close()
+        except OSError as exc:
+            raise InputError(f"cannot reach the Dask scheduler at {scheduler}: "
+                             f"{exc.strerror or exc}; start one (dask scheduler) or omit the "
+                             "scheduler to use local processes") from None
+    try:
+        return Client(scheduler, timeout=SCHEDULER_TIMEOUT)
+    except (OSError, TimeoutError, ValueError) as exc:
+        raise InputError(f"cannot connect to the Dask scheduler at {scheduler}: "
+                         f"{' '.join(str(exc).split())}") from None
 
 
 def parallel_map(fn, tasks, *, workers: int | None = None, scheduler: str | None = None,
@@ -74,24 +126,21 @@ def parallel_map(fn, tasks, *, workers: int | None = None, scheduler: str | None
     picklable.
     """
     tasks = list(tasks)
-    if workers is not None and (isinstance(workers, bool) or int(workers) < 1):
-        raise ValueError(f"workers must be a positive integer, got {workers!r}")
+    workers = check_workers(workers)
     results = [None] * len(tasks)
-    bar = Progress(len(tasks), label, enabled=progress)
     if scheduler is not None:
-        try:
-            from dask.distributed import Client, as_completed as dask_completed
-        except ImportError as exc:  # pragma: no cover - depends on the environment
-            raise ImportError("a Dask scheduler address was given but dask.distributed is not "
-                              "installed: pip install 'memorization-flows[dask]'") from exc
-        with Client(scheduler) as client:
+        client = _connect(scheduler)
+        from dask.distributed import as_completed as dask_completed
+        bar = Progress(len(tasks), label, enabled=progress)
+        with client:
             futures = client.map(fn, tasks, pure=False)
             index = {f.key: i for i, f in enumerate(futures)}
             for fut in dask_completed(futures):
                 results[index[fut.key]] = fut.result()
                 bar.update()
         return results
-    n_workers = default_workers() if workers is None else int(workers)
+    bar = Progress(len(tasks), label, enabled=progress)
+    n_workers = default_workers() if workers is None else workers
     if n_workers == 1 or len(tasks) <= 1:
         for i, t in enumerate(tasks):
             results[i] = fn(t)

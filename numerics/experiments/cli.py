@@ -83,8 +83,11 @@ def experiment_options(args: argparse.Namespace) -> dict:
 def run_experiment(args: argparse.Namespace) -> dict:
     """Run the chosen experiment; return ``{experiment, out, seed, results, figures, options,
     summary}`` (``summary`` is a list of lines with ``--json``, else one indented text block)."""
-    if args.workers is not None and args.workers < 1:
-        raise ValueError(f"--workers must be >= 1, got {args.workers}")
+    from ..validation import check_int
+    from ._runtime import check_workers
+    check_int(args.seed, "--seed", minimum=0)  # NumPy's generators take non-negative seeds
+    args.workers = check_workers(args.workers, "--workers")
+    check_output_dir(args.out, "--out")
     options = experiment_options(args)
     res = run(args.name, args.out, quick=args.quick, seed=args.seed, workers=args.workers,
               scheduler=args.scheduler, progress=not args.no_progress, **options)
@@ -96,6 +99,21 @@ def run_experiment(args: argparse.Namespace) -> dict:
             "figures": [str(out / f) for f in res.get("figures", [])],
             "summary": lines if getattr(args, "json", False)
             else "".join(f"\n  {line}" for line in lines)}
+
+
+def check_output_dir(path: str, name: str = "--out") -> Path:
+    """Create the output directory now (before minutes of computing) and check it is writable."""
+    from theory.errors import InputError
+    out = Path(path)
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+        probe = out / ".write-test"
+        probe.write_text("")
+        probe.unlink()
+    except OSError as exc:
+        raise InputError(f"{name} {path}: cannot write there ({exc.strerror or exc}); pass a "
+                         "writable directory") from None
+    return out
 
 
 def add_experiment_parser(subparsers) -> argparse.ArgumentParser:
