@@ -115,6 +115,17 @@ def _connect(scheduler: str):
                          f"{' '.join(str(exc).split())}") from None
 
 
+def _pool_context():
+    """The process start method of :func:`parallel_map`: the platform default (``fork`` on
+    Linux: cheap), except once JAX is imported -- JAX runs threads, and forking a threaded
+    process can deadlock (JAX warns so) -- then ``forkserver``, which starts workers from a
+    clean server process."""
+    import multiprocessing
+    if "jax" in sys.modules and "forkserver" in multiprocessing.get_all_start_methods():
+        return multiprocessing.get_context("forkserver")
+    return None
+
+
 def parallel_map(fn, tasks, *, workers: int | None = None, scheduler: str | None = None,
                  progress: bool = True, label: str = "tasks") -> list:
     """``[fn(t) for t in tasks]``, in order, with a progress bar.
@@ -146,7 +157,8 @@ def parallel_map(fn, tasks, *, workers: int | None = None, scheduler: str | None
             results[i] = fn(t)
             bar.update()
         return results
-    with ProcessPoolExecutor(max_workers=min(n_workers, len(tasks))) as pool:
+    with ProcessPoolExecutor(max_workers=min(n_workers, len(tasks)),
+                             mp_context=_pool_context()) as pool:
         futures = {pool.submit(fn, t): i for i, t in enumerate(tasks)}
         for fut in as_completed(futures):
             results[futures[fut]] = fut.result()
