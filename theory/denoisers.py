@@ -26,8 +26,9 @@ from dataclasses import dataclass
 import sympy as sp
 
 from .datasets import Dataset, EquilateralTriangle, RidgeDataset
-from .errors import (ArgumentTypeError, BallsOverlapError, LowNoiseError, NonFiniteError,
-                     NotMinimalWarning, OutOfRangeError, ShapeError, UnknownChoiceError)
+from .errors import (ArgumentTypeError, BallsOverlapError, InputError, LowNoiseError,
+                     NonFiniteError, NotMinimalWarning, OutOfRangeError, ShapeError,
+                     UnknownChoiceError)
 from .network import ShallowReLUNetwork
 from .pieces import PIECES, UnitPieces, check_model, general_ramp, unit_pieces
 
@@ -351,7 +352,9 @@ def min_cost_denoiser(dataset: Dataset, rho, model: str = "exact") -> RidgeDenoi
     if not isinstance(dataset, Dataset):
         raise ArgumentTypeError(f"dataset must be a theory.datasets.Dataset (build one with "
                                 f"theory.datasets.make_dataset), got a {type(dataset).__name__}")
-    check_model(model)
+    if not isinstance(dataset, (RidgeDataset, EquilateralTriangle)):
+        raise InputError(f"no closed-form min-cost denoiser for {dataset.kind} data: closed forms "
+                         "exist for orthogonal, obtuse and equilateral data (docs/math.md §2)")
     rho = _check_rho(dataset, rho)
     if isinstance(dataset, EquilateralTriangle):
         if model != "exact":

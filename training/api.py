@@ -76,7 +76,13 @@ def default_width(dataset: Dataset) -> int:
 
 
 def data_scale(dataset: Dataset) -> float:
-    """``max_n r_n`` (ridge data) or the circumradius ``R`` (equilateral)."""
+    """``max_n r_n`` (ridge data), the circumradius ``R`` (equilateral), or for general data
+    (no closed form) the largest distance of a training point from the data mean."""
+    if getattr(dataset, "kind", None) == "general":
+        import numpy as np
+        X = np.asarray(dataset.array, dtype=float)
+        spread = float(np.max(np.linalg.norm(X - X.mean(axis=0), axis=1)))
+        return spread if spread > 0 else 1.0
     return max(float(r) for r in dataset.r)
 
 
