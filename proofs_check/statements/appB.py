@@ -141,7 +141,7 @@ def check_thm_b1(instance, denoiser=min_cost_denoiser) -> Margin:
     value, worst = combine(components)
     detail = {"components": components, "worst": worst, "stationary_points": len(pts),
               "on_kink_points": on_kink, "subsets": rows, "rho_draw": instance.get("rho_draw")}
-    return Margin(value, to_jsonable(detail), instance.flows_command(), mpmath=mp)
+    return Margin(value, to_jsonable(detail), instance.flows_command(), mpmath=mp, scale=L)
 
 
 def proof_thm_b1() -> Proof:
@@ -278,7 +278,7 @@ def check_thm_b2(instance) -> Margin:
     detail = {"components": components, "worst": worst, "tau_1": tau_1, "tau_2": tau_2,
               "rho_0": w["rho_0"], "t1": t1, "max_t_inactive": float(T[:, 1:].max())
               if ds.N > 1 else None, "kink_events": res.kink_events}
-    return Margin(value, to_jsonable(detail), instance.flows_command())
+    return Margin(value, to_jsonable(detail), instance.flows_command(), scale=L)
 
 
 # =============================================================================================
@@ -357,7 +357,7 @@ def check_thm_b3(instance, claims=("endpoint", "inactive"), c0=_c0_closed_form) 
     detail = {"components": components, "worst": worst, "c": c, "c0": threshold,
               "case": "c > c0" if above else "c < c0", "t1": t1,
               "min_rescaled_kink_gap": slack, "endpoint": end, "kink_events": res.kink_events}
-    return Margin(value, to_jsonable(detail), instance.flows_command())
+    return Margin(value, to_jsonable(detail), instance.flows_command(), scale=L)
 
 
 # =============================================================================================
@@ -438,6 +438,20 @@ register(Statement(
     check=lambda i: check_thm_b3(i, claims=("endpoint",)), weight=0.5,
     partner="thm-B.3-taylor-fixed-kinks-inactive"))
 
+def known_b3_counterexample():
+    """The recorded counterexample of ``thm-B.3-taylor-fixed-kinks-inactive`` (found by the
+    search with the default seed): the middle value goes negative and unit 2 reaches its kink
+    at 0.  It runs first as an explicit example, so the refutation does not depend on the
+    number of generated examples (``--examples 1`` refutes too)."""
+    from theory.datasets import ObtuseSimplex
+    ds = ObtuseSimplex([[0.0, 0.0], [0.49306462651029215, 0.8699926862245831],
+                        [-0.9918329248858418, -0.1275439105265161]])
+    return (inst.Instance(ds, "taylor-fixed-kinks", method="ivp", flow="probability",
+                          c=0.21576155433883565, sigma_max=1.0,
+                          y0=(0.0480394425915274, 0.11645322056729618),
+                          extra=(("side", "above"),)),)
+
+
 register(Statement(
     id="thm-B.3-taylor-fixed-kinks-inactive",
     title="Obtuse simplex, probability flow: units n >= 2 stay inactive (taylor-fixed-kinks)",
@@ -455,4 +469,5 @@ register(Statement(
           "so the claim holds there (checked in thm-B.3-exact / thm-B.3-taylor).",
     strategy=lambda: thm_b3_instances("taylor-fixed-kinks"),
     check=lambda i: check_thm_b3(i, claims=("inactive",)), expected="refuted", weight=0.5,
+    examples=known_b3_counterexample,
     partner="thm-B.3-taylor-fixed-kinks"))

@@ -141,7 +141,7 @@ def check_prop_4_1(instance, denoiser=min_cost_denoiser) -> Margin:
               "interpolation_error": err, "region_jacobian_max": float(np.abs(J).max()),
               "fd_jacobian_max": fd_norm, "fd": fd_note, "kink_distance": kink,
               "max_score_eigenvalue_times_sigma2": eig}
-    return Margin(value, to_jsonable(detail), instance.flows_command(), mpmath=mp)
+    return Margin(value, to_jsonable(detail), instance.flows_command(), mpmath=mp, scale=L)
 
 
 def _prop_4_1_datasets():
@@ -246,7 +246,7 @@ def check_thm_4_2(instance, denoiser=min_cost_denoiser) -> Margin:
     detail = {"components": components, "worst": worst, "stationary_points": len(pts),
               "expected_points": 3 ** ds.N, "grid_deviation": dev, "points": rows}
     point = as_float_array(worst_point.point) if worst_point is not None else instance.y0
-    return Margin(value, to_jsonable(detail), instance.flows_command(point=point))
+    return Margin(value, to_jsonable(detail), instance.flows_command(point=point), scale=L)
 
 
 def proof_thm_4_2() -> Proof:
@@ -435,7 +435,7 @@ def check_thm_4_3_i(instance) -> Margin:
     detail = {"components": components, "closest_vertex": sorted(subset),
               "endpoint_error": err, "midpoint_gap": mid_gap, "t0": t,
               "kink_events": res.kink_events, "regimes": instance.get("regimes")}
-    return Margin(value, to_jsonable(detail), instance.flows_command(), mpmath=mp)
+    return Margin(value, to_jsonable(detail), instance.flows_command(), mpmath=mp, scale=L)
 
 
 # =============================================================================================
@@ -536,7 +536,7 @@ def check_thm_4_3_ii(instance) -> Margin:
     detail = {"components": components, "worst": worst, "rho_0": w["rho_0"], "tau_1": tau_1,
               "tau_2": tau_2, "max_boundary_distance": float(db.max()),
               "min_vertex_distance": float(dv.min()), "middle_coordinates": [n + 1 for n in w["S"]]}
-    return Margin(value, to_jsonable(detail), instance.flows_command())
+    return Margin(value, to_jsonable(detail), instance.flows_command(), scale=L)
 
 
 # =============================================================================================
@@ -735,7 +735,8 @@ def check_thm_4_4(instance, c0=_c0_closed_form) -> Margin:
               "case": "vertex" if threshold is None else ("c > c0" if above else "c < c0"),
               "predicted_on_boundary": predicted, "deciding_gap": gap,
               "float_endpoint": res.endpoint, "kink_events": res.kink_events, **stats}
-    return Margin(value, to_jsonable(detail), instance.flows_command(), mpmath=mp, stats=stats)
+    return Margin(value, to_jsonable(detail), instance.flows_command(), mpmath=mp, stats=stats,
+                  scale=L)
 
 
 # =============================================================================================
@@ -816,7 +817,7 @@ def check_c0_threshold(instance, c0=_c0_closed_form) -> Margin:
     detail = {"components": components, "worst": worst, "c0_closed_form": closed,
               "c0_bisection": bis, "tolerance": tol, "per_coordinate_gaps":
               [{"x": g[0], "gap_rel": g[3]} for g in gaps], **stats}
-    return Margin(value, to_jsonable(detail), instance.flows_command(), stats=stats)
+    return Margin(value, to_jsonable(detail), instance.flows_command(), stats=stats, scale=L)
 
 
 def proof_c0_threshold() -> Proof:
