@@ -174,7 +174,8 @@ def load_file(path) -> list[Statement]:
     (:class:`Statement`, :class:`Margin`, :mod:`proofs_check.strategies`,
     :mod:`proofs_check.instances`).  Its statements are those it passes to :func:`register`
     plus every module-level :class:`Statement` object it defines (a statement both registered
-    and bound to a name counts once).  Ids must be unique and must not reuse a built-in id.
+    and bound to a name counts once; import a sibling file as a module, ``import other``, so its
+    statements are not collected twice).  While the file loads its folder is on ``sys.path``.  Ids must be unique and must not reuse a built-in id.
     Any problem (missing file, syntax error, an exception while importing, no statement, a
     duplicate id) raises :class:`StatementFileError` with one line naming the file.
     """
@@ -196,6 +197,8 @@ def load_file(path) -> list[Statement]:
     captured: list[Statement] = []
     previous, _CAPTURE = _CAPTURE, captured
     sys.modules[name] = module  # dataclasses and pickling look the module up by name
+    folder = str(p.resolve().parent)
+    sys.path.insert(0, folder)  # a claim may import a sibling file (e.g. shared strategies)
     try:
         spec.loader.exec_module(module)
     except SyntaxError as exc:
@@ -210,6 +213,8 @@ def load_file(path) -> list[Statement]:
     finally:
         _CAPTURE = previous
         sys.modules.pop(name, None)
+        if folder in sys.path:
+            sys.path.remove(folder)
     found = list(captured)
     for value in vars(module).values():
         if isinstance(value, Statement) and not any(value is s for s in found):

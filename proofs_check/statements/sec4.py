@@ -22,7 +22,7 @@ from theory.denoisers import RHO, equilateral_rho_star, min_cost_denoiser
 from theory.geometry import box_coordinates, hyperbox_vertices
 from theory.stationary import stationary_points
 
-from .. import instances as inst
+from .. import instances as inst, strategies as pcs
 from ..precision import DECIDE_RTOL, MP_DECIDED, hp, hp_dataset, hp_point
 from ..registry import Margin, Proof, Statement, combine, register
 from ._common import (SIGMA, as_float_array, evaluate, fd_jacobian, require_finite, scale,
@@ -53,14 +53,15 @@ def prop_4_1_instances(draw):
     kind = draw(st.sampled_from(("orthogonal", "obtuse", "equilateral")))
     touching = draw(st.booleans())
     if kind == "orthogonal":
-        ds = draw(inst.orthogonal_datasets())
+        ds = draw(pcs.orthogonal_datasets(**inst.REPORT_SIZES, exact=None))
     elif kind == "obtuse":
-        ds = draw(inst.obtuse_datasets())
+        ds = draw(pcs.obtuse_simplices_to_regular(**inst.REPORT_SIZES, exact=None))
     else:
         # where B(x_m) touches the kink of another unit n, the contact is exact only for an
         # exactly equilateral triangle (float data is equilateral to ~1e-16 only, which is the
         # size of the gap decided there): exact coordinates
-        ds = draw(inst.equilateral_triangles(exact=True if touching else None))
+        ds = draw(pcs.equilateral_triangles(max_d=2 + inst.MAX_CODIM,
+                                            exact=True if touching else None))
     if isinstance(ds, EquilateralTriangle):
         model, top = "exact", float(equilateral_rho_star(ds.R))  # minimal up to rho*
     else:
@@ -215,7 +216,7 @@ KINK_PROBE = 1e-6
 
 @st.composite
 def thm_4_2_instances(draw):
-    ds = draw(inst.orthogonal_datasets())
+    ds = draw(pcs.orthogonal_datasets(**inst.REPORT_SIZES, exact=None))
     model = draw(inst.models())
     rho = inst.rho_max(ds) * draw(inst.fraction(0.01, 0.98))
     return inst.Instance(ds, model, rho=float(rho), y0=tuple(as_float_array(ds.apex)))
@@ -450,7 +451,7 @@ def _orthogonal_start(draw, ds, k_ref, regimes=inst.REGIMES, perp_scale=0.5):
 # =============================================================================================
 @st.composite
 def thm_4_3_i_instances(draw):
-    ds = draw(inst.orthogonal_datasets())
+    ds = draw(pcs.orthogonal_datasets(**inst.REPORT_SIZES, exact=None))
     model = draw(inst.models())
     rho = inst.rho_max(ds) * draw(inst.fraction(0.01, 0.98))
     k = 0.0 if model == "taylor-fixed-kinks" else rho
@@ -556,7 +557,7 @@ def tau_2_of(w: dict, ds, model: str, rho: float) -> float:
 
 @st.composite
 def thm_4_3_ii_instances(draw):
-    ds = draw(inst.orthogonal_datasets())
+    ds = draw(pcs.orthogonal_datasets(**inst.REPORT_SIZES, exact=None))
     model = draw(inst.models())
     L = scale(ds)
     # at least one coordinate outside [0, r_n] (closest point on the boundary), at least one
@@ -628,7 +629,7 @@ def _c0_closed_form(ds, y0, sigma_max, model):
 def thm_4_4_instances(draw, model: str, deltas=None, sides=("above", "below")):
     """Thm 4.4 instances; ``deltas`` / ``sides`` narrow ``c = c_0 (1 +- delta)`` (mutation tests
     aim at the window a wrong threshold misclassifies)."""
-    ds = draw(inst.orthogonal_datasets())
+    ds = draw(pcs.orthogonal_datasets(**inst.REPORT_SIZES, exact=None))
     sigma_max = draw(st.floats(0.5, 2.0))
     c_max = min(float(r) for r in ds.r) / (2 * sigma_max)
     rho_ref = 2 * sigma_max * c_max * draw(inst.fraction(0.02, 0.95)) / 2
@@ -823,6 +824,78 @@ def check_thm_4_4(instance, c0=_c0_closed_form) -> Margin:
 
 
 # =============================================================================================
+# Thm 4.4 at sigma_min > 0: the probability flow stopped early, against the closed-form laws
+# =============================================================================================
+#: Log-noise times ``s_end = ln(sigma_max/sigma_min)`` drawn for the stopped flow: from barely
+#: started (0.1) to nearly converged (rho(s_end) ~ 3e-4 rho_0).
+S_END_RANGE = (0.1, 8.0)
+
+
+@st.composite
+def thm_4_4_sigma_min_instances(draw):
+    ds = draw(pcs.orthogonal_datasets(**inst.REPORT_SIZES, exact=None))
+    model = draw(inst.models(("exact", "taylor")))
+    sigma_max = draw(st.floats(0.5, 2.0))
+    c_max = min(float(r) for r in ds.r) / (2 * sigma_max)
+    c = c_max * draw(inst.fraction(0.02, 0.95))
+    regimes = ("outside-low", "outside-high", "flat-low", "flat-high", "middle", "near-midpoint")
+    y0, regs = draw(_orthogonal_start(ds, c * sigma_max, regimes))
+    s_end = draw(st.floats(*S_END_RANGE))
+    return inst.Instance(ds, model, method=draw(inst.methods()), flow="probability", c=float(c),
+                         sigma_max=float(sigma_max), sigma_min=float(sigma_max * math.exp(-s_end)),
+                         y0=y0, extra=(("regimes", ",".join(regs)),))
+
+
+def probability_state_closed_form(ds, y0, rho0, model, s_end) -> np.ndarray:
+    """``y(s_end)`` of the orthogonal probability flow from theory's closed forms: each
+    coordinate follows its start piece's law (``theory.closed_forms.probability_flow_piece``;
+    in the exact and taylor models the start piece is invariant, MATH.md §4) and the part off
+    the data span decays like ``e^{-s}``."""
+    from theory import closed_forms as cf
+    o, U, _ = inst.frame(ds)
+    y0 = np.asarray(y0, dtype=float)
+    t0 = U @ (y0 - o)
+    units = min_cost_denoiser(ds, rho0, model).units
+    t_end = []
+    for tn, r, unit in zip(t0, ds.r, units):
+        piece = unit.piece_of(sp.Float(float(tn), 17))
+        law = cf.probability_flow_piece(piece, model)
+        t_end.append(float(law.subs({cf.t0: float(tn), cf.r: float(r), cf.rho0: rho0,
+                                     cf.s: s_end})))
+    perp = (y0 - o) - t0 @ U
+    return o + np.array(t_end) @ U + perp * math.exp(-s_end)
+
+
+def check_thm_4_4_sigma_min(instance) -> Margin:
+    """The probability flow stopped at ``sigma_min > 0`` (``s_end = ln(sigma_max/sigma_min)``)
+    ends where the closed-form piece laws put it.
+
+    ``closed_form = 1 - |y(s_end) - y_closed| / (ENDPOINT_RTOL scale)``; on one instance in
+    ``COMPARE_EVERY`` also ``integrators_agree`` (exact vs DOP853 endpoint at ``sigma_min``).
+    """
+    ds, model = instance.dataset, instance.model
+    L = scale(ds)
+    s_end = math.log(instance.sigma_max / instance.sigma_min)
+    rho0 = instance.c * instance.sigma_max
+    res = _flows().probability_flow(ds, instance.y0_array(), c=instance.c,
+                                    sigma_max=instance.sigma_max, sigma_min=instance.sigma_min,
+                                    model=model, method=instance.method)
+    require_finite(res, instance)
+    closed = probability_state_closed_form(ds, instance.y0, rho0, model, s_end)
+    err = float(np.linalg.norm(res.endpoint - closed))
+    components = {"closed_form": 1 - err / (ENDPOINT_RTOL[instance.method] * L)}
+    if compared(instance):
+        agree = integrators_agree(instance, res, L)
+        if agree is not None:
+            components["integrators_agree"] = agree[0]
+    value, worst = combine(components)
+    detail = {"components": components, "worst": worst, "s_end": s_end, "rho_end":
+              rho0 * math.exp(-s_end), "closed_form_endpoint": closed,
+              "float_endpoint": res.endpoint, "error": err, "kink_events": res.kink_events}
+    return Margin(value, to_jsonable(detail), instance.flows_command(), scale=L)
+
+
+# =============================================================================================
 # c_0: closed form vs bisection, and the gap between the two threshold formulas
 # =============================================================================================
 #: Safety factor on the bisection's own resolution (see check_c0_threshold).
@@ -831,7 +904,7 @@ BISECTION_SAFETY = 20.0
 
 @st.composite
 def c0_threshold_instances(draw):
-    ds = draw(inst.orthogonal_datasets())
+    ds = draw(pcs.orthogonal_datasets(**inst.REPORT_SIZES, exact=None))
     model = draw(inst.models())
     sigma_max = draw(st.floats(0.5, 2.0))
     c_max = min(float(r) for r in ds.r) / (2 * sigma_max)
@@ -999,6 +1072,27 @@ for _model in ("exact", "taylor", "taylor-fixed-kinks"):
               "middle piece reaches its kink) and their gap reported.",
         strategy=lambda _m=_model: thm_4_4_instances(_m),
         check=check_thm_4_4, weight=1.0))
+
+register(Statement(
+    id="thm-4.4-sigma-min",
+    title="Probability flow stopped at sigma_min > 0 matches the closed-form laws",
+    source="Thm 4.4 (orthogonal data), eqs. 12, 64-86",
+    statement="For orthogonal data, the probability flow run from sigma_max down to sigma_min > 0 "
+              "(log-noise time s_end = ln(sigma_max/sigma_min)) ends at the point the closed-form "
+              "piece laws give: each coordinate follows the law of its start piece, which is "
+              "invariant in the exact and taylor models, and the part off the data span decays "
+              "like e^{-s_end}.",
+    hypotheses="Orthogonal data; sigma_max in [0.5, 2]; c anywhere in the low-noise regime; "
+               "coordinates outside the box, on flat pieces, in the middle or near the midpoint; "
+               "s_end in [0.1, 8].",
+    method="Integrate to sigma_min (exact integrator or DOP853) and compare with "
+           "theory.closed_forms.probability_flow_piece at s_end; on one instance in three, "
+           "also compare the two integrators' endpoints.",
+    choices=("model: exact | taylor, drawn (the fixed-kinks middle piece can reach its kink, "
+             "its law is not the start piece's)", "method: exact | ivp, drawn"),
+    notes="The endpoint statements run to sigma_min = 0 (s = oo); this one checks the flow "
+          "stopped early, where the closed forms are the same laws evaluated at finite s.",
+    strategy=thm_4_4_sigma_min_instances, check=check_thm_4_4_sigma_min, weight=0.5))
 
 register(Statement(
     id="c0-threshold", title="Early-stopping threshold: closed form vs bisection; formula gap",
