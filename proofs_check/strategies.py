@@ -1,6 +1,5 @@
 """Hypothesis strategies for the toolkit's datasets, noise radii and initial points — the ONE place
-they are defined (the built-in statements, your own statements in a ``--file`` and ``tests`` all
-import them; see ``docs/conjectures.md``).  Public API: ``__all__``.
+they are defined (``proofs_check`` and ``tests`` import them).
 
 Every dataset strategy returns a validated :mod:`theory.datasets` object whose geometric
 hypothesis holds *by construction* (no rejection sampling), so shrinking stays effective:
@@ -11,14 +10,8 @@ hypothesis holds *by construction* (no rejection sampling), so shrinking stays e
 * :func:`obtuse_simplices` — offsets ``r_n (e_n - sum_{m != n} eps_{nm} e_m)`` with
   ``eps in [EPS_LO, EPS_HI]``: pairwise obtuse and independent for ``N <= 5`` (see
   :func:`obtuse_simplices` for the two inequalities), then rotated (Prop. D.1, eq. 36).
-* :func:`obtuse_simplices_to_regular` — offsets ``q_n - lam_n mean(q)``: from near-orthogonal
-  (small ``lam``) to near-regular simplices, any ``N`` (the theorem report's obtuse data).
 * :func:`equilateral_triangles` — random centroid, circumradius, rotation, ``d >= 2``
   (Prop. D.2, eq. 37).
-
-``exact=None`` draws float or exact coordinates (both are exercised).  Instances of the
-statements (dataset + model + parameters + start) and the per-coordinate draws near kinks and
-midpoints are built in :mod:`proofs_check.instances`.
 
 :func:`low_noise_rhos` draws a radius inside the low-noise regime and :func:`initial_points`
 draws starting points near kinks, near midpoints ``r_n/2`` or generic ones.
@@ -95,9 +88,7 @@ def orthogonal_datasets(draw, N=None, min_N=1, max_N=MAX_N, extra_dims=3, exact=
     ``q_n`` columns of a random rotation (QR of a Gaussian matrix from a drawn seed).
     ``exact=True``: half-integer radii and apex, offsets ``+-r_n e_{pi(n)}`` for a random
     permutation ``pi``; ``rotate`` (``None``: drawn) applies an exact rational Cayley rotation.
-    ``exact=None``: drawn.
     """
-    exact = draw(st.booleans()) if exact is None else exact
     N, d = _dimensions(draw, N, min_N, max_N, extra_dims)
     radii = _radii(draw, N, exact)
     apex = _apex(draw, d, exact, with_apex)
@@ -162,9 +153,7 @@ def equilateral_triangles(draw, min_d=2, max_d=5, exact=False):
     ``[min_d, max_d]``.  Float data: vertices ``c0 + R (cos a_n p + sin a_n q)``, ``a_n = a +
     2 pi n/3``, with ``p, q`` two columns of a seeded random rotation.  Exact data: the triangle
     ``R (1, 0), R (-1/2, +-sqrt(3)/2)`` in two randomly chosen coordinates, rational centroid.
-    ``exact=None``: drawn.
     """
-    exact = draw(st.booleans()) if exact is None else exact
     d = draw(st.integers(max(2, min_d), max_d))
     R = _radii(draw, 1, exact)[0]
     c0 = _apex(draw, d, exact, True)
@@ -185,40 +174,6 @@ def equilateral_triangles(draw, min_d=2, max_d=5, exact=False):
                            + np.sin(angle + 2 * np.pi * n / 3) * Q[:, 1]) for n in range(3)]
         points = [[float(x) for x in p] for p in points]
     return EquilateralTriangle(points)
-
-
-@st.composite
-def obtuse_simplices_to_regular(draw, N=None, min_N=2, max_N=MAX_N, extra_dims=3, exact=False,
-                                min_lam=0.05):
-    """An :class:`~theory.datasets.ObtuseSimplex` from near-orthogonal to near-regular.
-
-    Offsets ``w_n = q_n - lam_n m`` (``q_n`` orthonormal columns of a random rotation, ``m``
-    their mean) with ``lam_n`` in ``[min_lam, 0.95]``: ``w_i . w_j = (lam_i lam_j - lam_i -
-    lam_j)/N < 0`` for ``lam in (0, 1]`` (obtuse for every ``N``), independent since ``lam < 1``.
-    Float data: each offset rescaled to a radius in ``[R_LO, R_HI]``, apex in ``[-1, 1]^d``.
-    Exact data (``exact=True``): rational ``lam`` (tenths), integer scales 1..4 (``r_n`` then
-    involve square roots), exact Cayley rotation, half-integer apex.  ``exact=None``: drawn.
-    Compared with :func:`obtuse_simplices` (mildly obtuse, ``N <= 5``) this family reaches the
-    near-regular simplices where Thm B.1's criterion bites.
-    """
-    exact = draw(st.booleans()) if exact is None else exact
-    N, d = _dimensions(draw, N, min_N, max_N, extra_dims)
-    if exact:
-        Q = _cayley_rotation(draw, d)
-        lam = [sp.Rational(draw(st.integers(max(1, int(min_lam * 10)), 9)), 10) for _ in range(N)]
-        scale = [draw(st.integers(1, 4)) for _ in range(N)]
-        mean = sum((Q[:, n] for n in range(N)), sp.zeros(d, 1)) / N
-        apex = sp.Matrix([sp.Rational(draw(st.integers(-2, 2)), 2) for _ in range(d)])
-        points = [apex] + [apex + scale[n] * (Q[:, n] - lam[n] * mean) for n in range(N)]
-        return ObtuseSimplex([list(p) for p in points])
-    Q = _seeded_rotation(draw(st.integers(0, 2 ** 32 - 1)), d)
-    lam = [draw(st.floats(min_lam, 0.95)) for _ in range(N)]
-    radii = [draw(st.floats(R_LO, R_HI)) for _ in range(N)]
-    mean = Q[:, :N].mean(axis=1)
-    apex = np.array([draw(st.floats(-1.0, 1.0)) for _ in range(d)])
-    W = [Q[:, n] - lam[n] * mean for n in range(N)]
-    points = [apex] + [apex + radii[n] * w / np.linalg.norm(w) for n, w in enumerate(W)]
-    return ObtuseSimplex([list(map(float, p)) for p in points])
 
 
 def any_datasets(exact=False, max_N=MAX_N):
@@ -289,6 +244,6 @@ def initial_points(draw, denoiser, where="generic", min_offset=1e-6, max_offset=
     return o + z
 
 
-__all__ = ["orthogonal_datasets", "obtuse_simplices", "obtuse_simplices_to_regular",
-           "equilateral_triangles", "any_datasets", "regime_top", "low_noise_rhos",
-           "initial_points", "PLACEMENTS", "EPS_LO", "EPS_HI", "R_LO", "R_HI", "MAX_N"]
+__all__ = ["orthogonal_datasets", "obtuse_simplices", "equilateral_triangles", "any_datasets",
+           "regime_top", "low_noise_rhos", "initial_points", "PLACEMENTS", "EPS_LO", "EPS_HI",
+           "R_LO", "R_HI", "MAX_N"]

@@ -9,7 +9,7 @@ from hypothesis import strategies as st
 
 from theory.denoisers import min_cost_denoiser
 
-from .. import instances as inst, strategies as pcs
+from .. import instances as inst
 from ..registry import Margin, Statement, combine, register
 from ._common import (WINDOW_GAP, WITNESS_SLACK, as_float_array, line_distance, require_finite,
                       to_jsonable, window)
@@ -90,7 +90,7 @@ def rho_0_c1(ds, y0, eps) -> float:
 
 @st.composite
 def prop_c1_instances(draw):
-    ds = draw(pcs.equilateral_triangles(max_d=2 + inst.MAX_CODIM, exact=None))
+    ds = draw(inst.equilateral_triangles())
     R = float(ds.R)
     P, e, mid, side = edge_frame(ds)
     n_out = -as_float_array(ds.v[2])  # away from x_3: outside the triangle across edge [x_1, x_2]
