@@ -16,18 +16,19 @@ RTOL = false_claim.AT_VERTEX_RTOL
 
 
 def check_vertex_iff_above_c0(instance) -> Margin:
-    """Components (relative to the scale max r_n): ``in_box = (RTOL scale - dist(end, box)) /
-    scale`` always, and ``at_vertex = (RTOL scale - dist(end, vertices)) / scale`` when there is
-    no threshold or ``c > c_0``."""
+    """Components, each an error over its tolerance ``RTOL scale`` (1: exact, 0: at the
+    tolerance): ``in_box = 1 - dist(end, box) / (RTOL scale)`` always, and ``at_vertex = 1 -
+    dist(end, vertices) / (RTOL scale)`` when there is no threshold or ``c > c_0``."""
     ds = instance.dataset
     scale = max(float(r) for r in ds.r)
     y0 = instance.y0_array()
     res = probability_flow(ds, y0, c=instance.c, sigma_max=instance.sigma_max)
     end = res.endpoint[None, :]
     c0 = c0_closed_form(ds, y0, instance.sigma_max, "exact").c0
-    components = {"in_box": (RTOL * scale - float(distance_to_hyperbox(ds, end)[0])) / scale}
+    tol = RTOL * scale
+    components = {"in_box": 1 - float(distance_to_hyperbox(ds, end)[0]) / tol}
     if c0 is None or instance.c > c0:
-        components["at_vertex"] = (RTOL * scale - float(nearest_vertex(ds, end)[1][0])) / scale
+        components["at_vertex"] = 1 - float(nearest_vertex(ds, end)[1][0]) / tol
     value, worst = combine(components)
     return Margin(value, detail={"components": components, "worst": worst, "c0": c0,
                                  "endpoint": res.endpoint.tolist()},
