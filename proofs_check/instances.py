@@ -306,7 +306,7 @@ def point_from_coordinates(draw, dataset: Dataset, t, perp_scale: float = 0.5):
 
 
 def models(names=("exact", "taylor", "taylor-fixed-kinks")):
-    """A score model name (MATH.md §3), drawn from ``names``."""
+    """A score model name (docs/math.md §3), drawn from ``names``."""
     return st.sampled_from(names)
 
 

@@ -848,7 +848,7 @@ def thm_4_4_sigma_min_instances(draw):
 def probability_state_closed_form(ds, y0, rho0, model, s_end) -> np.ndarray:
     """``y(s_end)`` of the orthogonal probability flow from theory's closed forms: each
     coordinate follows its start piece's law (``theory.closed_forms.probability_flow_piece``;
-    in the exact and taylor models the start piece is invariant, MATH.md §4) and the part off
+    in the exact and taylor models the start piece is invariant, docs/math.md §4) and the part off
     the data span decays like ``e^{-s}``."""
     from theory import closed_forms as cf
     o, U, _ = inst.frame(ds)
