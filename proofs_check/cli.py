@@ -2,17 +2,22 @@
 
     proofs-check list
     proofs-check explain ID
-    proofs-check run [ID ...] [--profile ci|thorough] [--seed N] [--examples K] [--json FILE]
+    proofs-check run [ID ...] [--file FILE ...] [--profile ci|dev|thorough] [--seed N]
+                     [--examples K] [--time-budget SECONDS] [--json FILE]
 
-``run`` shows progress on stderr, prints a table (id, status, examples, worst margin, proved
-symbolically?, seconds) and, for every counterexample, the ``flows`` command that replays it.
-Exit status: 0 when every statement passes or is refuted as expected, 1 when any fails or errors,
-2 on a usage error (one readable line on stderr).
+``run`` shows progress on stderr, prints a table (id, status, examples, worst relative margin,
+the instance it came from, high-precision re-checks, proved symbolically?, seconds) with a legend
+explaining every column, and, for every counterexample, the ``flows`` command that replays it.
+``--file my_claim.py`` loads the user's own statements (same :class:`~proofs_check.registry.
+Statement` API; see ``docs/conjectures.md``) and runs them like the built-ins.
+Exit status: 0 when every statement passes or is refuted as expected, 1 when any fails or errors
+or a ``--file`` cannot be loaded, 2 on a usage error (one readable line on stderr).
 """
 from __future__ import annotations
 
 import argparse
 import json
+import math
 import sys
 import textwrap
 
@@ -38,12 +43,21 @@ def build_parser() -> argparse.ArgumentParser:
     ex.add_argument("id")
     run = sub.add_parser("run", help="run the checks (all statements by default)")
     run.add_argument("ids", nargs="*", metavar="ID")
+    run.add_argument("--file", action="append", default=[], metavar="FILE",
+                     help="a Python file defining your own Statement objects (repeatable); with "
+                          "no ID, only the files' statements run")
     run.add_argument("--profile", choices=tuple(runner.PROFILES), default=runner.DEFAULT_PROFILE,
-                     help="example counts: ci (default, ~2 min) or thorough")
+                     help="example counts: " + ", ".join(f"{k} {v}" for k, v in
+                                                         runner.PROFILES.items())
+                          + " per statement times its weight (ci: default, ~2 min in all)")
     run.add_argument("--seed", type=int, default=runner.DEFAULT_SEED,
                      help=f"Hypothesis seed (default {runner.DEFAULT_SEED}; recorded in the JSON)")
     run.add_argument("--examples", type=int, default=None,
                      help="examples per statement (overrides the profile)")
+    run.add_argument("--time-budget", type=float, default=None, metavar="SECONDS",
+                     help=f"seconds per statement before it is stopped as 'error: timeout' "
+                          f"(default {runner.BUDGET_BASE_S:g} + {runner.BUDGET_PER_EXAMPLE_S:g} "
+                          "per example: 252 s at the ci profile, >10x the usual time)")
     run.add_argument("--json", metavar="FILE", default=None, help="write the report as JSON")
     return p
 
@@ -56,12 +70,36 @@ def _fmt_proved(x) -> str:
     return {True: "yes", False: "DISPROVED", None: "-"}[x]
 
 
+#: The legend printed under the table: every column in words.
+LEGEND = """\
+columns:
+  status       pass: no instance failed and no symbolic obligation was disproved;
+               refuted (expected): a claim known to be false produced its counterexample;
+               fail: a claim failed, an obligation was disproved, or a known-false claim was not
+               refuted; error: the check raised, or ran past --time-budget (error: timeout)
+  examples     instances checked (up to and including the first failure)
+  worst rel.   the smallest margin over the instances float64 decided, relative to the
+  margin       instance's size: an error over its tolerance (1 - err/tol), a distance over the
+               data scale max r_n (R for the triangle), or a rate in the flow's dimensionless
+               time. > 0 holds; 1 is far from failing; 1e-9 is a billionth of the instance's
+               size from failing. '-': every instance was decided at high precision
+  hp           instances decided at high precision (50-digit re-check near a kink or a
+               threshold, where float64 cannot trust the sign); their margin is a sign only and
+               is not in the worst margin
+  proved       symbolic obligation discharged by SymPy: yes / DISPROVED / - (none, or undecided)
+  seconds      wall time of the statement (examples, shrinking and the obligation)
+the instance with the worst margin is listed under 'closest calls' (its replay command is in
+the JSON, field worst_example.flows_command)"""
+
+
 def table(results) -> str:
-    rows = [("id", "status", "examples", "worst margin", "proved", "mp", "seconds")]
+    rows = [("id", "status", "examples", "worst rel. margin", "hp", "proved", "seconds")]
     for r in results:
         status = r.status + (" (expected)" if r.status == "refuted" else "")
+        if r.timed_out:
+            status = "error: timeout"
         rows.append((r.id, status, str(r.examples), _fmt_margin(r.worst_margin),
-                     _fmt_proved(r.proved), str(r.mpmath_rechecks), f"{r.seconds:.1f}"))
+                     str(r.mpmath_rechecks), _fmt_proved(r.proved), f"{r.seconds:.1f}"))
     widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]))]
     lines = ["  ".join(c.ljust(w) for c, w in zip(row, widths)).rstrip() for row in rows]
     lines.insert(1, "  ".join("-" * w for w in widths))
@@ -92,7 +130,17 @@ def _progress(sid, k, n, res):
 
 
 def _report_text(report) -> str:
-    lines = [f"seed {report.seed}, profile {report.profile}", "", table(report.results)]
+    budget = ("default" if report.time_budget_s is None else f"{report.time_budget_s:g} s")
+    lines = [f"seed {report.seed}, profile {report.profile}, time budget {budget} per statement",
+             "", table(report.results), "", LEGEND]
+    closest = [r for r in report.results if r.status == "pass" and r.worst_example]
+    if closest:
+        lines.append("\nclosest calls (the float64-decided instance with the worst margin):")
+        for r in closest:
+            ex = r.worst_example
+            comp = (ex.get("detail") or {}).get("worst")
+            lines.append(f"  {r.id}: {r.worst_margin:.3g}" + (f" ({comp})" if comp else "")
+                         + f" on {ex.get('short', ex.get('repr', ''))}")
     for r in report.results:
         if r.stats:
             stats = ", ".join(f"{k} in [{v['min']:.3g}, {v['max']:.3g}]" for k, v in r.stats.items())
@@ -107,6 +155,8 @@ def _report_text(report) -> str:
             ce = r.counterexample or {}
             if "margin" in ce:
                 lines.append(f"  margin {ce['margin']:.6g}; {ce['repr']}")
+            elif ce.get("repr"):
+                lines.append(f"  instance: {ce['repr']}")
             if ce.get("flows_command"):
                 lines.append("  replay: " + ce["flows_command"])
     return "\n".join(lines)
@@ -125,19 +175,46 @@ def main(argv=None) -> int:
         if args.command == "explain":
             print(_explain(registry.get(args.id)))
             return 0
-        for sid in args.ids:
-            registry.get(sid)
         if args.examples is not None and args.examples < 1:
             raise UsageError(f"--examples must be a positive integer, got {args.examples}")
+        if args.seed < 0:
+            raise UsageError(f"--seed must be a non-negative integer, got {args.seed}")
+        if args.time_budget is not None and not (math.isfinite(args.time_budget)
+                                                 and args.time_budget > 0):
+            raise UsageError(f"--time-budget must be a positive number of seconds, got "
+                             f"{args.time_budget:g}")
     except (UsageError, registry.UnknownStatementError) as exc:
         print(f"proofs-check: error: {exc}", file=sys.stderr)
         return 2
-    report = runner.run(args.ids, profile=args.profile, seed=args.seed, examples=args.examples,
-                        progress=_progress)
-    print(_report_text(report))
-    if args.json:
-        with open(args.json, "w") as fh:
-            json.dump(report.to_json(), fh, indent=2, default=str)
+    try:
+        extra = [s for f in args.file for s in registry.load_file(f)]
+    except registry.StatementFileError as exc:
+        print(f"proofs-check: error: {exc}", file=sys.stderr)
+        return 1
+    try:
+        known = {s.id for s in extra}
+        for sid in args.ids:
+            if sid not in known:
+                registry.get(sid)
+        # open the report file before the run: an unwritable path fails now, not in 2 minutes
+        out = open(args.json, "w") if args.json else None  # noqa: SIM115 - closed below
+    except registry.UnknownStatementError as exc:
+        print(f"proofs-check: error: {exc}", file=sys.stderr)
+        return 2
+    except OSError as exc:
+        print(f"proofs-check: error: --json {args.json!r}: cannot write it "
+              f"({exc.strerror or exc}); pass a writable path", file=sys.stderr)
+        return 2
+    try:
+        report = runner.run(args.ids, profile=args.profile, seed=args.seed,
+                            examples=args.examples, progress=_progress, extra=extra,
+                            time_budget=args.time_budget, files=tuple(args.file))
+        print(_report_text(report))
+        if out is not None:
+            json.dump(report.to_json(), out, indent=2, default=str)
+    finally:
+        if out is not None:
+            out.close()
     return 0 if report.ok else 1
 
 

@@ -27,10 +27,11 @@ def _report_section(res: dict, seed, profile) -> str:
     proved = {True: "yes", False: "DISPROVED", None: "-"}[res.get("proved")]
     lines = ["## Latest report", "",
              f"Run `proofs-check run {res['id']} --seed {seed} --profile {profile}`.", "",
-             "| status | examples | worst margin | proved symbolically | mpmath re-checks | "
-             "seconds |", "|---|---|---|---|---|---|",
-             f"| {res['status']} | {res['examples']} | {_num(res.get('worst_margin'))} | {proved} "
-             f"| {res.get('mpmath_rechecks', 0)} | {res['seconds']:.1f} |", ""]
+             "| status | examples | worst relative margin | decided at high precision | proved "
+             "symbolically | seconds |", "|---|---|---|---|---|---|",
+             f"| {res['status']} | {res['examples']} | {_num(res.get('worst_margin'))} | "
+             f"{res.get('mpmath_rechecks', 0)} | {proved} | {res['seconds']:.1f} |", "",
+             "Columns: see the [report's legend](index.md#columns).", ""]
     if res.get("proof_detail"):
         lines += [f"Symbolic obligation: {res['proof_detail']}", ""]
     for k, v in (res.get("stats") or {}).items():
@@ -87,13 +88,15 @@ def index(report: dict) -> str:
     lines = ["# Theorem report", "",
              f"Seed {report['seed']}, profile {report.get('profile', 'ci')}; versions "
              + ", ".join(f"{k} {v}" for k, v in report["versions"].items()) + ".", "",
-             "| id | status | examples | worst margin | proved | mpmath | seconds |",
+             "| id | status | examples | worst rel. margin | hp | proved | seconds |",
              "|---|---|---|---|---|---|---|"]
     for r in report["results"]:
         proved = {True: "yes", False: "DISPROVED", None: "-"}[r.get("proved")]
         lines.append(f"| [`{r['id']}`]({r['id']}.md) | {r['status']} | {r['examples']} | "
-                     f"{_num(r.get('worst_margin'))} | {proved} | {r.get('mpmath_rechecks', 0)} "
+                     f"{_num(r.get('worst_margin'))} | {r.get('mpmath_rechecks', 0)} | {proved} "
                      f"| {r['seconds']:.1f} |")
+    from .cli import LEGEND
+    lines += ["", "## Columns", "", "```text", LEGEND, "```"]
     lines += ["", "`refuted` marks a claim known to be false (MATH.md §5) that keeps producing "
               "its counterexample; its corrected statement is listed beside it.", ""]
     return "\n".join(lines)

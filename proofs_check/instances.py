@@ -51,6 +51,8 @@ class Instance:
     c: float | None = None
     sigma_max: float | None = None
     y0: tuple | None = None
+    #: end of the probability flow (``None``: ``sigma_min = 0``, the limit ``s -> oo``)
+    sigma_min: float | None = None
     eps: float | None = None
     extra: tuple = ()
 
@@ -63,7 +65,7 @@ class Instance:
     def to_json(self) -> dict:
         out = {"data": self.dataset.to_json(), "model": self.model, "method": self.method,
                "flow": self.flow}
-        for name in ("rho", "c", "sigma_max", "eps"):
+        for name in ("rho", "c", "sigma_max", "sigma_min", "eps"):
             value = getattr(self, name)
             if value is not None:
                 out[name] = float(value)
@@ -82,16 +84,36 @@ class Instance:
         if self.flow == "probability":
             parts += ["--flow", "probability", "--c", repr(float(self.c)),
                       "--sigma-max", repr(float(self.sigma_max))]
+            if self.sigma_min:
+                parts += ["--sigma-min", repr(float(self.sigma_min))]
         else:
             parts += ["--flow", "score", "--rho", repr(float(self.rho if rho is None else rho))]
         parts += ["--model", self.model, "--method", self.method, "--json"]
         return f"printf '%s' {shlex.quote(data)} > {data_file} && " + " ".join(parts)
 
+    def short(self, digits: int = 4) -> str:
+        """One readable line: geometry, model, parameters and ``y0`` rounded to ``digits``
+        significant digits (the full instance is in ``repr`` and the JSON)."""
+        def g(x):
+            return f"{float(x):.{digits}g}"
+        ds = self.dataset
+        parts = [f"{ds.kind} d={ds.d} N={ds.N}{' exact' if ds.exact else ''}",
+                 f"scale={g(max(float(r) for r in ds.r))}", self.model]
+        if self.method != "exact":
+            parts.append(self.method)
+        for name in ("rho", "c", "sigma_max", "sigma_min", "eps"):
+            value = getattr(self, name)
+            if value is not None:
+                parts.append(f"{name}={g(value)}")
+        if self.y0 is not None:
+            parts.append("y0=(" + ", ".join(g(x) for x in self.y0) + ")")
+        return " ".join(parts)
+
     def __repr__(self):
         fields = [f"{self.dataset.kind} d={self.dataset.d} N={self.dataset.N}"
                   f"{' exact' if self.dataset.exact else ''}",
                   f"points={json.dumps(self.dataset.to_json()['points'])}", f"model={self.model}"]
-        for name in ("method", "rho", "c", "sigma_max", "eps"):
+        for name in ("method", "rho", "c", "sigma_max", "sigma_min", "eps"):
             value = getattr(self, name)
             if value is not None and not (name == "method" and value == "exact"):
                 fields.append(f"{name}={value!r}")
@@ -215,6 +237,7 @@ def equilateral_triangles(draw, exact=None):
 
 
 def any_dataset(exact=None):
+    """One of the three geometries at the report's sizes (float or exact: drawn)."""
     return st.one_of(orthogonal_datasets(exact=exact), obtuse_datasets(exact=exact),
                      equilateral_triangles(exact=exact))
 
@@ -283,6 +306,7 @@ def point_from_coordinates(draw, dataset: Dataset, t, perp_scale: float = 0.5):
 
 
 def models(names=("exact", "taylor", "taylor-fixed-kinks")):
+    """A score model name (docs/math.md §3), drawn from ``names``."""
     return st.sampled_from(names)
 
 

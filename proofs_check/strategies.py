@@ -242,3 +242,8 @@ def initial_points(draw, denoiser, where="generic", min_offset=1e-6, max_offset=
     UK = U[pinned]
     z = z + UK.T @ np.linalg.solve(UK @ UK.T, np.array(targets) - UK @ z)
     return o + z
+
+
+__all__ = ["orthogonal_datasets", "obtuse_simplices", "equilateral_triangles", "any_datasets",
+           "regime_top", "low_noise_rhos", "initial_points", "PLACEMENTS", "EPS_LO", "EPS_HI",
+           "R_LO", "R_HI", "MAX_N"]

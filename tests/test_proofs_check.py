@@ -4,6 +4,8 @@ mutation tests proving the checks can fail, and the ``proofs-check`` command lin
 from __future__ import annotations
 
 import json
+import pathlib
+import time
 from dataclasses import replace
 from functools import partial
 
@@ -45,7 +47,7 @@ def test_statement_has_expected_status(statement):
 
 def test_registry_ids_cover_the_paper():
     want = {"prop-4.1", "thm-4.2", "thm-4.3-i", "thm-4.3-ii", "thm-4.4-exact", "thm-4.4-taylor",
-            "thm-4.4-taylor-fixed-kinks", "thm-B.1", "thm-B.2", "thm-B.3-exact", "thm-B.3-taylor",
+            "thm-4.4-taylor-fixed-kinks", "thm-4.4-sigma-min", "thm-B.1", "thm-B.2", "thm-B.3-exact", "thm-B.3-taylor",
             "thm-B.3-taylor-fixed-kinks", "thm-B.3-taylor-fixed-kinks-inactive", "prop-C.1",
             "c0-threshold"}
     assert want == set(registry.ids())
@@ -217,3 +219,162 @@ def test_docs_pages_render_a_report(tmp_path):
     text = (tmp_path / "thm-4.2.md").read_text()
     assert "## Latest report" in text and "| pass | 2 |" in text and "## Statement" in text
     assert "thm-4.2" in (tmp_path / "index.md").read_text()
+
+
+# -- margins, the report's columns ----------------------------------------------------------------
+EXAMPLES_DIR = pathlib.Path(__file__).resolve().parent.parent / "examples" / "claims"
+
+
+def _toy(check, **kw):
+    """A statement on a trivial strategy (a float in [0, 1]) with the given check."""
+    return Statement(id=kw.pop("id", "toy"), title="toy", source="test", statement="s",
+                     hypotheses="h", method="m", strategy=lambda: st.floats(0, 1), check=check,
+                     **kw)
+
+
+def test_margins_are_relative_and_high_precision_ones_are_counted_apart():
+    m = Margin.from_absolute(2e-3, 2.0)
+    assert m.value == pytest.approx(1e-3) and m.absolute == pytest.approx(2e-3) and m.scale == 2.0
+    with pytest.raises(ValueError, match="scale"):
+        Margin.from_absolute(1.0, 0.0)
+
+    def check(x):  # every other instance "decided at 50 digits" with a sign-only margin
+        return Margin(1e-30, mpmath=True) if x < 0.5 else Margin.from_absolute(4.0, 8.0)
+    res = runner.run_statement(_toy(check), examples=20, run_proof=False)
+    assert res.status == "pass" and res.worst_margin == pytest.approx(0.5)
+    assert res.worst_margin_abs == pytest.approx(4.0) and res.mpmath_rechecks >= 1
+    only_hp = runner.run_statement(_toy(lambda x: Margin(1e-30, mpmath=True)), examples=5)
+    assert only_hp.worst_margin is None and only_hp.mpmath_rechecks == 5
+
+
+def test_report_explains_its_columns_and_names_the_worst_instance(monkeypatch, capsys):
+    monkeypatch.setitem(registry._REGISTRY, "toy-4.2", replace(registry.get("thm-4.2"),
+                                                               id="toy-4.2", proof=None))
+    assert cli.main(["run", "toy-4.2", "--examples", "2"]) == 0
+    out = capsys.readouterr().out
+    header = out.splitlines()[2]
+    assert "worst rel. margin" in header and " hp " in header and "proved" in header
+    for column in ("status", "examples", "worst rel.", "hp", "proved", "seconds"):
+        assert f"\n  {column}" in out  # the legend under the table
+    assert "closest calls" in out and "toy-4.2: " in out and "orthogonal d=" in out
+    assert "1e-30" not in out
+
+
+# -- time budget ----------------------------------------------------------------------------------
+def test_time_budget_stops_between_examples():
+    def slow(x):
+        time.sleep(0.15)
+        return Margin(1.0)
+    res = runner.run_statement(_toy(slow), examples=50, time_budget=0.5, run_proof=False)
+    assert res.status == "error" and res.timed_out and res.message.startswith("timeout:")
+    assert res.time_budget_s == 0.5 and 1 <= res.examples < 50 and res.seconds < 5
+    assert res.counterexample["error"] == "timeout" and "repr" in res.counterexample
+
+
+def test_time_budget_interrupts_a_hanging_check():
+    def hang(x):
+        time.sleep(60)  # a check that never returns on its own
+        return Margin(1.0)
+    start = time.perf_counter()
+    res = runner.run_statement(_toy(hang), examples=3, time_budget=1.0, run_proof=False)
+    assert time.perf_counter() - start < 10
+    assert res.status == "error" and res.timed_out and "at example 1" in res.message
+    assert res.to_json()["timed_out"] is True
+
+
+def test_cli_time_budget_is_recorded_and_validated(tmp_path, monkeypatch, capsys):
+    monkeypatch.setitem(registry._REGISTRY, "toy", _toy(lambda x: Margin(1.0)))
+    path = tmp_path / "r.json"
+    assert cli.main(["run", "toy", "--examples", "2", "--time-budget", "30",
+                     "--json", str(path)]) == 0
+    report = json.loads(path.read_text())
+    assert report["time_budget_s"] == 30 and report["results"][0]["time_budget_s"] == 30
+    assert cli.main(["run", "toy", "--time-budget", "-1"]) == 2
+    assert "--time-budget" in capsys.readouterr().err
+
+
+# -- command-line bugs ----------------------------------------------------------------------------
+def test_cli_unwritable_json_fails_before_running(tmp_path, capsys):
+    start = time.perf_counter()
+    assert cli.main(["run", "--json", str(tmp_path / "missing" / "r.json")]) == 2
+    err = capsys.readouterr().err.strip()
+    assert time.perf_counter() - start < 5 and "[1/" not in err  # nothing ran
+    assert err.startswith("proofs-check: error: --json") and "\n" not in err
+
+
+def test_refuted_statement_is_refuted_with_one_example():
+    res = runner.run_statement(registry.get("thm-B.3-taylor-fixed-kinks-inactive"), examples=1)
+    assert res.status == "refuted" and res.counterexample["margin"] <= 0
+
+
+def test_dev_profile_is_accepted():
+    assert runner.example_count(registry.get("thm-4.2"), "dev") == runner.PROFILES["dev"]
+    assert cli.build_parser().parse_args(["run", "--profile", "dev"]).profile == "dev"
+
+
+# -- your own conjecture: --file ------------------------------------------------------------------
+def test_false_claim_fails_and_corrected_claim_passes_via_file(capsys):
+    false, corrected = EXAMPLES_DIR / "false_claim.py", EXAMPLES_DIR / "corrected_claim.py"
+    assert cli.main(["run", "--file", str(false), "--examples", "20"]) == 1
+    out = capsys.readouterr().out
+    assert "my-flow-ends-at-vertex" in out and "FAILED" in out and "replay: printf" in out
+    assert cli.main(["run", "--file", str(corrected), "--examples", "20"]) == 0
+    out = capsys.readouterr().out
+    assert "my-flow-vertex-iff-above-c0  pass" in out
+    assert "my-flow-ends-at-vertex" not in registry.ids()  # user files never join the built-ins
+
+
+@pytest.mark.parametrize("body, needle", [
+    (None, "no such file"),
+    ("def f(:\n", "syntax error on line 1"),
+    ("raise RuntimeError('boom')\n", "RuntimeError (line 1): boom"),
+    ("x = 1\n", "defines no Statement"),
+    ("from proofs_check import registry\nS = registry.get('thm-4.2')\n", "built-in id"),
+])
+def test_bad_statement_files_are_one_line(tmp_path, capsys, body, needle):
+    path = tmp_path / "claim.py"
+    if body is not None:
+        path.write_text(body)
+    assert cli.main(["run", "--file", str(path)]) == 1
+    err = capsys.readouterr().err.strip()
+    assert err.startswith("proofs-check: error: --file") and needle in err and "\n" not in err
+
+
+def test_public_strategy_api_is_documented():
+    from proofs_check import instances, strategies
+    for mod in (strategies, instances):
+        for name in mod.__all__:
+            obj = getattr(mod, name)
+            assert not callable(obj) or obj.__doc__, f"{mod.__name__}.{name} has no docstring"
+
+
+# -- obligations prove what the code computes -----------------------------------------------------
+def test_mutated_b1_criterion_breaks_check_and_obligation(monkeypatch):
+    import sympy as sp
+    from theory import stationary
+    original = stationary.thm_b1_criterion
+
+    def criterion_10_percent_off(dataset, subset, rho=stationary.RHO):
+        worst = sp.sympify(rho) - original(dataset, subset, rho)
+        return sp.sympify(rho) - sp.Rational(11, 10) * worst
+
+    monkeypatch.setattr(stationary, "thm_b1_criterion", criterion_10_percent_off)
+    statement = registry.get("thm-B.1")
+    assert statement.proof().proved is False
+    res = runner.run_statement(statement, examples=40, shrink=False)
+    assert res.status == "fail" and res.proved is not True
+
+
+def test_mutated_equilateral_kink_breaks_check_and_obligation(monkeypatch):
+    import sympy as sp
+    from theory import denoisers
+    from theory.datasets import EquilateralTriangle
+    original = denoisers.general_ramp
+    # the triangle's lower kink moved by 5% of the ramp's width (the slope left as computed)
+    monkeypatch.setattr(denoisers, "general_ramp",
+                        lambda lo, hi, slope: original(lo + (hi - lo) / 20, hi, slope))
+    assert sec4.proof_prop_4_1().proved is False
+    half = sp.Rational(1, 2)
+    ds = EquilateralTriangle([[1, 0], [-half, sp.sqrt(3) / 2], [-half, -sp.sqrt(3) / 2]])
+    instance = inst.Instance(ds, "exact", rho=0.3, y0=(1.0, 0.0), extra=(("ball", 0),))
+    assert not sec4.check_prop_4_1(instance).passed

@@ -19,7 +19,8 @@ from hypothesis import strategies as st
 
 from theory.denoisers import min_cost_denoiser
 from theory.geometry import hyperbox_vertices
-from theory.stationary import stationary_points, thm_b1_criterion
+from theory import stationary as _stationary  # looked up per call: a mutated theory reaches
+from theory.stationary import stationary_points  # the check and the obligation alike
 
 from .. import instances as inst
 from ..precision import DECIDE_RTOL, MP_DECIDED, hp, hp_dataset
@@ -52,7 +53,7 @@ def thm_b1_instances(draw):
     if draw(st.booleans()) and ds.N >= 2:
         # rho at (1 +- 10^-k) times the criterion value of a subset: the stability boundary
         S = draw(st.sampled_from([S for S in _subsets(ds.N) if len(S) >= 2]))
-        q = -float(thm_b1_criterion(ds, S, 0))
+        q = -float(_stationary.thm_b1_criterion(ds, S, 0))
         assume(0 < q < 0.98 * top)
         rho = q * (1 + draw(st.sampled_from((-1.0, 1.0))) * draw(st.one_of(
             inst.tiny(), st.floats(1e-3, 0.5))))
@@ -70,7 +71,7 @@ def _criterion_hp(ds, S, rho):
     a high-precision shadow of the dataset, flagged exact so no float conversion happens)."""
     shadow = copy.copy(hp_dataset(ds))
     shadow.exact = True
-    return sp.N(thm_b1_criterion(shadow, S, hp(rho)), 50)
+    return sp.N(_stationary.thm_b1_criterion(shadow, S, hp(rho)), 50)
 
 
 def _stable_at_vertex_hp(ds, S, rho) -> bool:
@@ -123,7 +124,7 @@ def check_thm_b1(instance, denoiser=min_cost_denoiser) -> Margin:
             stable_at[S] = p.stable
     crit_margin, rows, mp = math.inf, [], False
     for S in verts:
-        crit = float(thm_b1_criterion(ds, S, rho))
+        crit = float(_stationary.thm_b1_criterion(ds, S, rho))
         if abs(crit) <= B1_DECIDE_RTOL * L or stable_at.get(S, False) is None:
             mp = True
             crit_hp = _criterion_hp(ds, S, rho)
@@ -141,36 +142,49 @@ def check_thm_b1(instance, denoiser=min_cost_denoiser) -> Margin:
     value, worst = combine(components)
     detail = {"components": components, "worst": worst, "stationary_points": len(pts),
               "on_kink_points": on_kink, "subsets": rows, "rho_draw": instance.get("rho_draw")}
-    return Margin(value, to_jsonable(detail), instance.flows_command(), mpmath=mp)
+    return Margin(value, to_jsonable(detail), instance.flows_command(), mpmath=mp, scale=L)
+
+
+#: Relative offset of the exact ``rho`` values the Thm B.1 obligation places on each side of
+#: the criterion's own zero: a criterion whose zero is off by more than this is disproved.
+B1_PROOF_OFFSET = sp.Rational(1, 50)
 
 
 def proof_thm_b1() -> Proof:
-    """Exact arithmetic on an obtuse 2-simplex with offsets (4, 0), (-1, 3) (the pair's criterion
-    is ``rho > q = 4/sqrt(10)``): at an exact ``rho`` on each side of ``q`` the stable set of
-    theory.stationary equals the partial sums whose criterion holds, and no other stable point
-    exists.  (A symbolic ``rho`` is out of reach here: Sylvester minors with nested radicals take
-    minutes in SymPy.)"""
+    """Exact arithmetic on the obtuse 2-simplex with offsets (25, 0), (-7, 24) (``r_1 = r_2 =
+    25``; the pair's criterion is ``rho > q = 7``, regime ``rho < 12.5``), with the same
+    theory functions the check calls (``theory.stationary.thm_b1_criterion`` and
+    ``stationary_points``): ``q`` is read from the criterion itself, and at exact ``rho = q (1 +-
+    1/50)``, ``q`` (on the kink: not stable) and at 3 and 10 the stable set of
+    ``stationary_points`` equals the partial sums whose criterion is ``> 0``, with no other stable
+    point.  A criterion whose zero moved, or a stability test that changed, is disproved.
+    (A symbolic ``rho`` is out of reach: Sylvester minors with nested radicals take minutes.)"""
     from theory.datasets import ObtuseSimplex
-    ds = ObtuseSimplex([[0, 0], [4, 0], [-1, 3]])
-    q = -thm_b1_criterion(ds, (1, 2), 0)
+    ds = ObtuseSimplex([[0, 0], [25, 0], [-7, 24]])
+    top = sp.Rational(25, 2)  # min r_n / 2
+    q = sp.nsimplify(-_stationary.thm_b1_criterion(ds, (1, 2), 0))
+    rhos = [sp.Integer(3), sp.Integer(10)]
+    if q.is_number and 0 < q * (1 + B1_PROOF_OFFSET) < top:
+        rhos += [q * (1 - B1_PROOF_OFFSET), q, q * (1 + B1_PROOF_OFFSET)]
+    verts = hyperbox_vertices(ds)
     lines = []
-    # exact rho on each side of the pair's criterion q = 4/sqrt(10) ~ 1.265 (regime: rho < 1.58)
-    for rho in (sp.Rational(3, 5), sp.Rational(7, 5)):
+    for rho in rhos:
         pts = stationary_points(min_cost_denoiser(ds, rho))
-        verts = hyperbox_vertices(ds)
 
         def is_at(p, v):
             return sp.simplify(sp.Matrix(p.point) - v) == sp.zeros(2, 1)
 
         stable = {tuple(sorted(S)) for S, v in verts.items()
                   if any(p.stable is True and is_at(p, v) for p in pts)}
-        crit = {tuple(sorted(S)) for S in verts if bool(thm_b1_criterion(ds, S, rho) > 0)}
+        crit = {tuple(sorted(S)) for S in verts
+                if bool(_stationary.thm_b1_criterion(ds, S, rho) > 0)}
         others = [p for p in pts if p.stable is True and not any(is_at(p, v) for v in verts.values())]
         if stable != crit or others:
-            return Proof(False, f"rho = {rho}: stable partial sums {stable} != criterion {crit}")
+            return Proof(False, f"rho = {rho}: stable partial sums {sorted(stable)} != criterion "
+                         f"{sorted(crit)}" + (f", other stable points {others}" if others else ""))
         lines.append(f"rho = {rho}: {sorted(stable)}")
-    return Proof(True, "exact obtuse 2-simplex (offsets (4,0), (-1,3)), exact rho on both sides of "
-                 f"the pair's criterion q = {q}: stable set = partial sums meeting the criterion, "
+    return Proof(True, "exact obtuse 2-simplex (offsets (25,0), (-7,24)), exact rho around the "
+                 f"criterion's zero q = {q}: stable set = partial sums meeting the criterion, "
                  f"no other stable point ({'; '.join(lines)})")
 
 
@@ -278,7 +292,7 @@ def check_thm_b2(instance) -> Margin:
     detail = {"components": components, "worst": worst, "tau_1": tau_1, "tau_2": tau_2,
               "rho_0": w["rho_0"], "t1": t1, "max_t_inactive": float(T[:, 1:].max())
               if ds.N > 1 else None, "kink_events": res.kink_events}
-    return Margin(value, to_jsonable(detail), instance.flows_command())
+    return Margin(value, to_jsonable(detail), instance.flows_command(), scale=L)
 
 
 # =============================================================================================
@@ -357,7 +371,7 @@ def check_thm_b3(instance, claims=("endpoint", "inactive"), c0=_c0_closed_form) 
     detail = {"components": components, "worst": worst, "c": c, "c0": threshold,
               "case": "c > c0" if above else "c < c0", "t1": t1,
               "min_rescaled_kink_gap": slack, "endpoint": end, "kink_events": res.kink_events}
-    return Margin(value, to_jsonable(detail), instance.flows_command())
+    return Margin(value, to_jsonable(detail), instance.flows_command(), scale=L)
 
 
 # =============================================================================================
@@ -438,6 +452,20 @@ register(Statement(
     check=lambda i: check_thm_b3(i, claims=("endpoint",)), weight=0.5,
     partner="thm-B.3-taylor-fixed-kinks-inactive"))
 
+def known_b3_counterexample():
+    """The recorded counterexample of ``thm-B.3-taylor-fixed-kinks-inactive`` (found by the
+    search with the default seed): the middle value goes negative and unit 2 reaches its kink
+    at 0.  It runs first as an explicit example, so the refutation does not depend on the
+    number of generated examples (``--examples 1`` refutes too)."""
+    from theory.datasets import ObtuseSimplex
+    ds = ObtuseSimplex([[0.0, 0.0], [0.49306462651029215, 0.8699926862245831],
+                        [-0.9918329248858418, -0.1275439105265161]])
+    return (inst.Instance(ds, "taylor-fixed-kinks", method="ivp", flow="probability",
+                          c=0.21576155433883565, sigma_max=1.0,
+                          y0=(0.0480394425915274, 0.11645322056729618),
+                          extra=(("side", "above"),)),)
+
+
 register(Statement(
     id="thm-B.3-taylor-fixed-kinks-inactive",
     title="Obtuse simplex, probability flow: units n >= 2 stay inactive (taylor-fixed-kinks)",
@@ -455,4 +483,5 @@ register(Statement(
           "so the claim holds there (checked in thm-B.3-exact / thm-B.3-taylor).",
     strategy=lambda: thm_b3_instances("taylor-fixed-kinks"),
     check=lambda i: check_thm_b3(i, claims=("inactive",)), expected="refuted", weight=0.5,
+    examples=known_b3_counterexample,
     partner="thm-B.3-taylor-fixed-kinks"))

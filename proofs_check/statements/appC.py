@@ -140,7 +140,7 @@ def check_prop_c1(instance) -> Margin:
     detail = {"components": components, "worst": worst, "tau_1": tau_1, "tau_2": tau_2,
               "rho_0": instance.get("rho_0"), "max_line_distance": float(ld.max()),
               "min_vertex_distance": float(dv.min()), "kink_events": res.kink_events}
-    return Margin(value, to_jsonable(detail), instance.flows_command())
+    return Margin(value, to_jsonable(detail), instance.flows_command(), scale=R)
 
 
 register(Statement(
