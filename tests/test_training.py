@@ -144,6 +144,27 @@ def test_stack_vectorised_matches_loop_and_round_trips(tmp_path, capsys):
     assert back.metadata["residuals"] == rep["residual_max_per_level"]
 
 
+def test_stack_cache_reuses_and_keys_on_levels(tmp_path):
+    """numerics.experiments._trained.trained_stack: a second call with the same data, levels,
+    protocol, hyper-parameters and seed loads the file (bit-identical networks); other levels or
+    another seed train afresh."""
+    from numerics.experiments._trained import trained_stack
+
+    ds = DATA["orthogonal"]()
+    kw = dict(cache_dir=tmp_path, c=1.0, samples=6, seed=2, progress=False,
+              hyper=dict(outer_steps=2, inner_steps=30))
+    first = trained_stack(ds, [0.05, 0.1], **kw)
+    again = trained_stack(ds, [0.05, 0.1], **kw)
+    assert not first["cached"] and again["cached"] and again["key"] == first["key"]
+    for a, b in zip(first["stack"].networks, again["stack"].networks):
+        assert all(np.array_equal(getattr(a, k), getattr(b, k)) for k in ("A", "W", "b", "V", "c"))
+    assert again["metadata"]["seed"] == 2 and again["stack"].levels == 2
+    other = trained_stack(ds, [0.05, 0.2], **kw)
+    reseeded = trained_stack(ds, [0.05, 0.1], **{**kw, "seed": 3})
+    assert len({first["key"], other["key"], reseeded["key"]}) == 3
+    assert not other["cached"] and not reseeded["cached"]
+
+
 def test_missing_jax_is_one_line(monkeypatch):
     real = builtins.__import__
 
