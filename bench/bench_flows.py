@@ -1,4 +1,4 @@
-"""Benchmark of the flow integrators (numerics issue, item 8).  A script, not a test:
+"""Benchmark of the flow integrators (docs/numerics.md "Benchmark").  A script, not a test:
 
     python bench/bench_flows.py [--n 10000] [--subset 16] [--out bench/bench_flows.json]
 

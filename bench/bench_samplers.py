@@ -1,4 +1,4 @@
-"""Benchmark of the generic samplers (score-models issue, "Speed").  A script, not a test:
+"""Benchmark of the generic samplers (docs/models.md).  A script, not a test:
 
     python bench/bench_samplers.py [--n 10000] [--subset 20] [--out bench/bench_samplers.json]
 

@@ -1,4 +1,4 @@
-"""Endpoint classes of the paper's experiments (MATH.md §6; paper §5, App. E).
+"""Endpoint classes of the paper's experiments (docs/math.md §6; paper §5, App. E).
 
 Ridge data (orthogonal, obtuse), for a sample ``y`` and a threshold ``eps`` in a norm:
 
@@ -31,7 +31,7 @@ from .geometry import (EDGES, check_norm, distance_to_boundary, distance_to_edge
 
 CLASSES = ("training", "virtual", "boundary", "other")
 
-#: Default l2 threshold relative to ``max_n r_n`` (the issue's choice): far above the ~1e-12
+#: Default l2 threshold relative to ``max_n r_n`` (this toolkit's choice): far above the ~1e-12
 #: relative accuracy of the exact and DOP853 (rtol 1e-10) integrators, far below any geometric
 #: feature of the data (vertex separations are ``>= sigma_min(X)``).
 DEFAULT_RELATIVE_THRESHOLD = 1e-6
@@ -77,8 +77,8 @@ def check_threshold(threshold, name: str = "threshold") -> float:
 
 def classify(dataset: Dataset, Y, threshold: float | None = None,
              norm: str = "l2") -> list[Classification]:
-    """Classify each row of ``Y`` (MATH.md §6).  ``threshold=None`` means :func:`default_threshold`
-    (pass ``norm="linf"`` with an explicit threshold for the App. E l-infinity variant)."""
+    """Classify each row of ``Y`` (docs/math.md §6).  ``threshold=None`` means
+    :func:`default_threshold` (pass ``norm="linf"`` with an explicit threshold for the App. E l-infinity variant)."""
     check_dataset(dataset)
     check_norm(norm)
     eps = default_threshold(dataset) if threshold is None else check_threshold(threshold)

@@ -6,7 +6,7 @@ per-piece affine coefficients, as functions of ``rho``) are compiled here with
 denoiser on a batch ``Y`` of shape ``(n_points, d)`` is then::
 
     T = (Y - o) U^T            projections t_n, shape (n_points, N)
-    P = piece of each t_n       0 lower, 1 linear, 2 upper (kinks are flat: MATH.md §5)
+    P = piece of each t_n       0 lower, 1 linear, 2 upper (kinks are flat: docs/math.md §5)
     G = A[P] T + B[P]           unit responses
     h = o + G U                 (n_points, d)
 """

@@ -1,24 +1,24 @@
-"""Exact solutions of the score and probability flows, used as an integrator (MATH.md §3-§4).
+"""Exact solutions of the score and probability flows, used as an integrator (docs/math.md §3-§4).
 
 Two exact integrators, both vectorised over many initial points:
 
 **Orthogonal data, both flows, all three models** (:func:`orthogonal_score_flow`,
 :func:`orthogonal_probability_flow`).  The coordinates ``t_n = u_n^T (y - x_0)`` decouple and each
-follows the per-piece closed forms of :mod:`theory.closed_forms` (MATH.md §4, paper eqs. 45-88),
-which are *lambdified here, not re-typed*: ``score_flow_piece``, ``tau_exit``,
+follows the per-piece closed forms of :mod:`theory.closed_forms` (docs/math.md §4, paper
+eqs. 45-88), which are *lambdified here, not re-typed*: ``score_flow_piece``, ``tau_exit``,
 ``probability_flow_piece``, ``probability_flow_limit``; the exit time of the ``taylor-fixed-kinks``
 middle piece in the probability flow is ``sympy.solve`` of ``probability_flow_piece = kink``.
 The component orthogonal to the data span follows the lower-piece law ``t0 e^{-tau}``.
 Piece switches: score flow, the middle piece is left at ``tau_exit`` towards the nearer kink and
 the flat law continues from the kink; probability flow, in the ``exact`` and ``taylor`` models
-every piece is invariant (MATH.md §4, checked in ``tests/test_exact.py``), in
+every piece is invariant (docs/math.md §4, checked in ``tests/test_exact.py``), in
 ``taylor-fixed-kinks`` the middle piece reaches its kink (``0`` or ``r``) at a finite ``s`` iff
 ``|t0 - r/2| e^{2 rho_0/r} > r/2`` and stays there.
 
 **Any ridge dataset, score flow** (:class:`PiecewiseAffineScoreFlow`).  With the unit pieces held
 fixed the rescaled score flow (eq. 14) ``dy/dtau = h(y) - y`` is affine with the *symmetric*
-matrix ``J - I``, ``J = sum_n A_n u_n u_n^T`` (MATH.md §2).  In coordinates ``c`` of the data span
-(orthonormal basis ``B``; the orthogonal part decays as ``e^{-tau}``) it is integrated exactly by
+matrix ``J - I``, ``J = sum_n A_n u_n u_n^T`` (docs/math.md §2).  In coordinates ``c`` of the data
+span (orthonormal basis ``B``; the orthogonal part decays as ``e^{-tau}``) it is integrated exactly by
 eigendecomposition, ``c(tau) = c_0 + Q diag((e^{lambda tau} - 1)/lambda) Q^T f_0``.  Each unit's
 projection is then a sum of exponentials; the next kink time is found by a *certified march*
 (:func:`_march`): the variation of ``sum_k C_k (e^{lambda_k tau} - 1)/lambda_k`` over
@@ -31,7 +31,7 @@ too: the sliding units' projections are held at their kink, the field is project
 constraint set (still symmetric: ``P (J - I) P``), and the sliding ends when the equivalent
 response ``gamma`` leaves the interval spanned by the two one-sided responses.
 
-Conventions.  A start exactly on a kink is on the flat piece (MATH.md §5 "Kink starts").  At a
+Conventions.  A start exactly on a kink is on the flat piece (docs/math.md §5 "Kink starts").  At a
 kink reached during the flow, the piece is chosen from the two one-sided normal velocities
 (:func:`kink_transition`): both up -> above, both down -> below, attracting from both sides ->
 slide along the kink (Filippov), repelling (only possible for a start on the kink) -> the flat
@@ -402,7 +402,7 @@ class PiecewiseAffineScoreFlow:
                 switches[sw] += 1
         else:  # pragma: no cover - defensive
             raise RuntimeError("piecewise-affine integration did not finish in MAX_ROUNDS rounds")
-        decay = np.exp(-tau)[:, None]  # y_perp: lower-piece law t0 e^{-tau} (MATH.md §4)
+        decay = np.exp(-tau)[:, None]  # y_perp: lower-piece law t0 e^{-tau} (docs/math.md §4)
         Y = cd.origin + C @ self.B + Zperp * decay
         return AffineRun(self, Y, tau, switches, codes, segments, Zperp)
 

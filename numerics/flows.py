@@ -1,4 +1,4 @@
-"""Score and probability flows of the closed-form denoisers (MATH.md §3; paper eqs. 11-14).
+"""Score and probability flows of the closed-form denoisers (docs/math.md §3; paper eqs. 11-14).
 
 Public functions (each returns a frozen :class:`FlowResult`, or endpoints for the batch forms):
 
@@ -39,8 +39,8 @@ state, with:
   flow of the ``rho = 0`` denoiser (:class:`numerics.exact.PiecewiseAffineScoreFlow`); the score
   flow, if it has not settled by ``TAU_CAP``, is continued exactly the same way.
 
-**Kink starts (convention).**  A unit starting exactly on a kink is on its flat piece (MATH.md §5).
-In the ``taylor`` model the probability flow started on the moving kink has two solutions (ride
+**Kink starts (convention).**  A unit starting exactly on a kink is on its flat piece
+(docs/math.md §5 "Kink starts").  In the ``taylor`` model the probability flow started on the moving kink has two solutions (ride
 the kink on the flat piece, or enter the middle piece); the flat one is returned.
 """
 from __future__ import annotations

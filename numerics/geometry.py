@@ -1,5 +1,5 @@
 """Geometry of flow endpoints: the hyperbox, its boundary, its vertices, chords and triangle edges
-(MATH.md §5 "Thm 4.3", §6; paper §4-§5, App. B, App. E).
+(docs/math.md §5 "Thm 4.3", §6; paper §4-§5, App. B, App. E).
 
 For a ridge dataset (orthogonal data, obtuse simplex) the **hyperbox** is the parallelotope
 
@@ -9,7 +9,8 @@ spanned from the apex by the offsets.  Its **vertices** are the partial sums
 ``x_0 + sum_{n in S} (x_n - x_0)`` (``S`` a subset of ``1..N``, 1-based as in the paper; ``()`` is
 ``x_0``): the training points (``|S| <= 1``) and the "virtual points" (``|S| >= 2``).  Its
 **boundary** is the relative boundary: the points of ``B`` with some ``lam_n in {0, 1}``
-(MATH.md §5; for ``N < d`` the box has no interior in ``R^d``, and this is the meaningful notion).
+(docs/math.md §5; for ``N < d`` the box has no interior in ``R^d``, and this is the meaningful
+notion).
 
 Two norms are supported, ``"l2"`` and ``"linf"`` (App. E uses both for its thresholds).
 
@@ -24,7 +25,7 @@ How each quantity is computed (all vectorised over a batch ``Y`` of shape ``(n, 
   ``dist(y, B)``; otherwise it is ``sqrt(|y_perp|^2 + min_n min(lam_n, 1 - lam_n)^2 / |w_n|^2)``
   (for a convex polytope an interior point's distance to the boundary is its distance to the
   nearest facet hyperplane; ``w_n`` is the dual vector, ``|w_n| = 1/r_n`` for orthogonal data, so
-  this is MATH.md §5's ``sqrt(|y_perp|^2 + min_n min(t_n, r_n - t_n)^2)``).
+  this is docs/math.md §5's ``sqrt(|y_perp|^2 + min_n min(t_n, r_n - t_n)^2)``).
 * **l-infinity.**  If every offset lies along one coordinate axis (the paper's experiments:
   scaled standard basis vectors), the box is a product of coordinate intervals and every distance
   is a per-coordinate computation.  Otherwise the distance to the box (or to one facet) is a small
@@ -251,7 +252,7 @@ def distance_to_hyperbox(dataset: Dataset, Y, norm: str = "l2") -> np.ndarray:
 
 def distance_to_boundary(dataset: Dataset, Y, norm: str = "l2") -> np.ndarray:
     """Distance to the hyperbox's (relative) boundary, ``{x in B : some lam_n in {0, 1}}``
-    (MATH.md §5, Thm 4.3 (ii)); shape ``(n,)``."""
+    (docs/math.md §5, Thm 4.3 (ii)); shape ``(n,)``."""
     check_norm(norm)
     box = hyperbox(dataset)
     Y = as_batch(Y, box.d)

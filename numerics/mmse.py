@@ -1,4 +1,4 @@
-"""The empirical MMSE denoiser of a finite training set (MATH.md §6; paper eq. 2).
+"""The empirical MMSE denoiser of a finite training set (docs/math.md §6; paper eq. 2).
 
 For training points ``x_1..x_M`` (all of ``dataset.points``, the apex ``x_0`` included) the
 optimal-MSE denoiser of ``y = x + sigma eps`` with ``x`` uniform on the training set is the
@@ -46,7 +46,7 @@ def _is_zero(value) -> bool:
 
 
 class MMSEDenoiser:
-    """Empirical MMSE denoiser ``D_sigma`` of a training set (MATH.md §6).
+    """Empirical MMSE denoiser ``D_sigma`` of a training set (docs/math.md §6).
 
     ``points`` is a :class:`theory.datasets.Dataset` (all its points are used) or an array
     ``(M, d)``; ``weights`` optional non-negative prior weights (default uniform).

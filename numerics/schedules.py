@@ -1,7 +1,7 @@
-"""Noise schedules and discrete samplers (MATH.md §3 "Discretisations"; paper eqs. 20-21).
+"""Noise schedules and discrete samplers (docs/math.md §3 "Discretisations"; paper eqs. 20-21).
 
 A schedule maps an original time ``t`` to a noise level ``sigma(t)``; along the probability flow
-only ``s = ln(sigma_max / sigma)`` matters (MATH.md §3), so every schedule also gives ``s(t)``,
+only ``s = ln(sigma_max / sigma)`` matters (docs/math.md §3), so every schedule also gives ``s(t)``,
 its inverse and ``ds/dt``.  The discretisation is data (a decreasing array of noise levels),
 and the samplers share one signature, as in k-diffusion.
 
@@ -174,7 +174,7 @@ def score_flow_iterations(denoise: Callable, Y0, eta=1.0, n_steps=10, return_pat
 
 def closed_form_denoiser_at(dataset, c, model="exact"):
     """``denoise_at(Y, sigma) = h_{c sigma}(Y)`` for :func:`euler_probability_flow` (``rho = c
-    sigma``, MATH.md §1), compiled once by :mod:`numerics.evaluate`."""
+    sigma``, docs/math.md §1), compiled once by :mod:`numerics.evaluate`."""
     from .evaluate import compile_denoiser
     c = check_positive(c, "c", example="0.1")
     cd = compile_denoiser(dataset, model)

@@ -1,5 +1,5 @@
-"""The early-stopping threshold ``c_0`` of the probability flow (MATH.md §5, Thm 4.4 and Thm B.3;
-paper eqs. 87-88).
+"""The early-stopping threshold ``c_0`` of the probability flow (docs/math.md §5, Thm 4.4 and
+Thm B.3; paper eqs. 87-88).
 
 With ``rho = c sigma`` and coordinates ``t_n = u_n^T (y_0 - x_0)``, the probability flow from
 ``y_0`` ends on the closest hyperbox vertex when ``c > c_0`` and on a non-vertex point of the box

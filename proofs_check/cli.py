@@ -1,4 +1,4 @@
-"""``proofs-check``: the theorem report on the command line (MATH.md §5).
+"""``proofs-check``: the theorem report on the command line (docs/math.md §5).
 
     proofs-check list
     proofs-check explain ID
@@ -34,8 +34,8 @@ class _Parser(argparse.ArgumentParser):
 
 
 def build_parser() -> argparse.ArgumentParser:
-    p = _Parser(prog="proofs-check", description="Check the paper's statements (MATH.md §5) on "
-                "Hypothesis-generated instances and report margins, counterexamples and symbolic "
+    p = _Parser(prog="proofs-check", description="Check the paper's statements (docs/math.md §5) "
+                "on Hypothesis-generated instances and report margins, counterexamples and symbolic "
                 "proofs.", epilog="example: proofs-check run thm-4.2 --seed 1 --json report.json")
     sub = p.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
     sub.add_parser("list", help="ids and one-line statements")
@@ -111,7 +111,7 @@ def _explain(st) -> str:
     if st.partner:
         out.append(f"see also: {st.partner}")
     for head, body in (("statement", st.statement), ("hypotheses (generated)", st.hypotheses),
-                       ("how it is checked", st.method), ("reconstruction notes", st.notes)):
+                       ("how it is checked", st.method), ("notes", st.notes)):
         if body:
             out.append(f"\n{head}:\n" + textwrap.fill(body, 96, initial_indent="  ",
                                                        subsequent_indent="  "))

@@ -1,6 +1,6 @@
 """Write ``docs/theorems/<id>.md`` (a page per statement) and ``docs/theorems/index.md``.
 
-Each page is generated from the registry (statement, hypotheses, choices, reconstruction notes,
+Each page is generated from the registry (statement, hypotheses, choices, notes,
 how it is checked, the symbolic obligation's docstring) plus a **Latest report** section with the
 figures of a run: run the report here (``python -m proofs_check.docs``, default ci profile and
 seed) or render a saved one (``--from-json report.json``, as written by ``proofs-check run
@@ -70,7 +70,7 @@ def page(st: registry.Statement, res: dict | None, seed, profile) -> str:
              "## Statement", "", st.statement, "",
              "## Hypotheses generated", "", st.hypotheses, "",
              "## Choices", ""] + [f"- {c}" for c in st.choices] + [
-             "", "## Reconstruction notes", "", st.notes or "-", "",
+             "", "## Notes", "", st.notes or "-", "",
              "## How it is checked", "", st.method, ""]
     if st.proof is not None:
         lines += ["Symbolic proof obligation: " + " ".join(
@@ -97,8 +97,8 @@ def index(report: dict) -> str:
                      f"| {r['seconds']:.1f} |")
     from .cli import LEGEND
     lines += ["", "## Columns", "", "```text", LEGEND, "```"]
-    lines += ["", "`refuted` marks a claim known to be false (MATH.md §5) that keeps producing "
-              "its counterexample; its corrected statement is listed beside it.", ""]
+    lines += ["", "`refuted` marks a claim known to be false (docs/math.md §5) that keeps "
+              "producing its counterexample; its corrected statement is listed beside it.", ""]
     return "\n".join(lines)
 
 

@@ -1,4 +1,4 @@
-"""Instances of the statements and the Hypothesis strategies that generate them (MATH.md §5).
+"""Instances of the statements and the Hypothesis strategies that generate them (docs/math.md §5).
 
 An :class:`Instance` is one concrete case a check is run on: a validated dataset
 (:mod:`theory.datasets`), a score model, the noise parameters (``rho`` for the score flow; ``c``

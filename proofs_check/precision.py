@@ -29,7 +29,7 @@ MP_DPS = 50
 #: carry ~1e-15 relative error; 1e-12 leaves a factor of 1000.
 DECIDE_RTOL = 1e-12
 #: Margin reported when only the high-precision re-check could decide and the deciding quantity is
-#: exactly zero at ``MP_DPS`` digits (the verdict is then the kink convention's, MATH.md §5).
+#: exactly zero at ``MP_DPS`` digits (the verdict is then the kink convention's, docs/math.md §5).
 MP_DECIDED = 1e-30
 
 

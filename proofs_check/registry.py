@@ -1,10 +1,11 @@
-"""The registry of checkable statements (MATH.md §5): one :class:`Statement` per claim of the paper.
+"""The registry of checkable statements (docs/math.md §5): one :class:`Statement` per claim of
+the paper.
 
 A statement bundles
 
 * its words (``statement``), the paper's numbering (``source``), the **[choice]** variants it
   depends on (``choices``), its hypotheses in words and how the check works (``method``), and
-  reconstruction notes (``notes``, what had to be re-derived because the seed lost the formulas);
+  notes (``notes``: how the toolkit reads the paper where it had to choose, and findings);
 * ``strategy()``: a Hypothesis strategy of instances that satisfy the hypotheses;
 * ``check(instance) -> Margin``: the conclusion as a *signed margin* (``> 0`` passes; how far from
   failing), with a ``detail`` dict and a ``flows_command`` reproducing the instance;

@@ -1,4 +1,4 @@
-"""Run registered statements with Hypothesis and collect a report (MATH.md §5).
+"""Run registered statements with Hypothesis and collect a report (docs/math.md §5).
 
 For each :class:`~proofs_check.registry.Statement` the runner builds a Hypothesis test from the
 statement's strategy and check, with an explicit seed (``@seed``), no example database, and

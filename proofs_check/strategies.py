@@ -4,7 +4,7 @@ they are defined (``proofs_check`` and ``tests`` import them).
 Every dataset strategy returns a validated :mod:`theory.datasets` object whose geometric
 hypothesis holds *by construction* (no rejection sampling), so shrinking stays effective:
 
-* :func:`orthogonal_datasets` — apex ``x_0`` plus mutually orthogonal offsets (MATH.md §2,
+* :func:`orthogonal_datasets` — apex ``x_0`` plus mutually orthogonal offsets (docs/math.md §2,
   eq. 17); float data randomly rotated, or exact (integer / rational, axis-aligned up to a
   permutation and signs of the coordinates, optionally an exact rational rotation).
 * :func:`obtuse_simplices` — offsets ``r_n (e_n - sum_{m != n} eps_{nm} e_m)`` with
@@ -80,7 +80,7 @@ def _dimensions(draw, N, min_N, max_N, extra):
 @st.composite
 def orthogonal_datasets(draw, N=None, min_N=1, max_N=MAX_N, extra_dims=3, exact=False,
                         with_apex=None, rotate=None):
-    """An :class:`~theory.datasets.OrthogonalDataset` (paper eq. 17, MATH.md §2).
+    """An :class:`~theory.datasets.OrthogonalDataset` (paper eq. 17, docs/math.md §2).
 
     Parameters: ``N`` (fixed) or ``min_N..max_N`` offsets; ambient ``d`` in ``[N, N + extra_dims]``;
     radii ``r_n`` in ``[R_LO, R_HI]``; ``with_apex`` (``None``: drawn) puts ``x_0`` at a random
@@ -149,27 +149,27 @@ def obtuse_simplices(draw, N=None, min_N=2, max_N=MAX_N, extra_dims=3, exact=Fal
 def equilateral_triangles(draw, min_d=2, max_d=5, exact=False):
     """An :class:`~theory.datasets.EquilateralTriangle` (paper App. C, Prop. D.2, eq. 37).
 
-    Centroid random in ``[-3, 3]^d``, circumradius ``R`` in ``[R_LO, R_HI]``, ``d`` in
-    ``[min_d, max_d]``.  Float data: vertices ``c0 + R (cos a_n p + sin a_n q)``, ``a_n = a +
+    Centroid ``m`` random in ``[-3, 3]^d``, circumradius ``R`` in ``[R_LO, R_HI]``, ``d`` in
+    ``[min_d, max_d]``.  Float data: vertices ``m + R (cos a_n p + sin a_n q)``, ``a_n = a +
     2 pi n/3``, with ``p, q`` two columns of a seeded random rotation.  Exact data: the triangle
     ``R (1, 0), R (-1/2, +-sqrt(3)/2)`` in two randomly chosen coordinates, rational centroid.
     """
     d = draw(st.integers(max(2, min_d), max_d))
     R = _radii(draw, 1, exact)[0]
-    c0 = _apex(draw, d, exact, True)
+    m = _apex(draw, d, exact, True)
     if exact:
         i, j = draw(st.permutations(range(d)))[:2]
         planar = [(R, 0), (-R / 2, R * sp.sqrt(3) / 2), (-R / 2, -R * sp.sqrt(3) / 2)]
         points = []
         for a, b in planar:
-            p = list(c0)
+            p = list(m)
             p[i] += a
             p[j] += b
             points.append(p)
     else:
         Q = _seeded_rotation(draw(st.integers(0, 2 ** 32 - 1)), d)
         angle = draw(st.floats(0, 2 * np.pi))
-        c = np.array(c0, dtype=float)
+        c = np.array(m, dtype=float)
         points = [c + R * (np.cos(angle + 2 * np.pi * n / 3) * Q[:, 0]
                            + np.sin(angle + 2 * np.pi * n / 3) * Q[:, 1]) for n in range(3)]
         points = [[float(x) for x in p] for p in points]

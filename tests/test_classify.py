@@ -1,4 +1,4 @@
-"""Tests of numerics.classify: the endpoint classes of MATH.md §6 with l2 and l-infinity
+"""Tests of numerics.classify: the endpoint classes of docs/math.md §6 with l2 and l-infinity
 thresholds."""
 import numpy as np
 import pytest

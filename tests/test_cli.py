@@ -1,5 +1,5 @@
-"""Tests of the ``flows`` command line (numerics.cli): the commands and JSON fields of the
-numerics issue, and one-line errors with the right exit status on bad input.
+"""Tests of the ``flows`` command line (numerics.cli): every command and its JSON fields
+(docs/reference.md), and one-line errors with the right exit status on bad input.
 
 Most cases call ``main(argv)`` in-process (fast); a few run the installed console script in a
 subprocess to check the real exit status and that no traceback reaches stderr."""

@@ -1,5 +1,5 @@
-"""Datasets as validated objects (MATH.md §1-§2): attributes of generated valid datasets, and one
-test per invalid-input class, each checking the specific error and what its message names."""
+"""Datasets as validated objects (docs/math.md §1-§2): attributes of generated valid datasets,
+and one test per invalid-input class, each checking the specific error and what its message names."""
 import math
 import re
 import warnings

@@ -1,4 +1,4 @@
-"""Closed-form min-cost denoisers (MATH.md §2; eqs. 17, 36, 37): interpolation of every ball
+"""Closed-form min-cost denoisers (docs/math.md §2; eqs. 17, 36, 37): interpolation of every ball
 (exact certificate and numeric sampling), Jacobians against finite differences, representation
 cost against the network's unit and weight costs, network == expression."""
 import numpy as np

@@ -1,5 +1,6 @@
-"""The symbolic derivations (theory/derive, issue item 5): each runs and verifies, the command line
-exits 0 / 1 / 2 as documented, and a wrong closed form in theory/ makes its derivation fail."""
+"""The symbolic derivations (theory/derive, docs/derivations.md): each runs and verifies, the
+command line exits 0 / 1 / 2 as documented, and a wrong closed form in theory/ makes its
+derivation fail."""
 import io
 import subprocess
 import sys

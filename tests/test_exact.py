@@ -1,6 +1,6 @@
 """The exact integrators (numerics/exact.py): closed forms vs piecewise-affine integration,
 invariance of the pieces under the probability flow, the fixed-kinks exit criterion, the
-kink rule and the certified march (MATH.md §4, §5 "Kink starts")."""
+kink rule and the certified march (docs/math.md §4, §5 "Kink starts")."""
 import numpy as np
 import pytest
 from hypothesis import assume, given
@@ -47,7 +47,8 @@ def test_orthogonal_closed_forms_match_piecewise_affine(ds, model, f, seed):
        model=st.sampled_from(("exact", "taylor")), f=st.floats(0.05, 0.9),
        seed=st.integers(0, 2 ** 32 - 1))
 def test_pieces_invariant_under_probability_flow(ds, model, f, seed):
-    """MATH.md §4: in the exact and taylor models every piece is invariant when rho(s) = rho0 e^-s."""
+    """docs/math.md §4: in the exact and taylor models every piece is invariant when
+    rho(s) = rho0 e^-s."""
     cd = compile_denoiser(ds, model)
     rho0 = f * float(min(cd.r)) / 2
     Y0 = _points(cd, np.random.default_rng(seed), 30)
@@ -113,7 +114,7 @@ def test_kink_transition(vb, va, flat_below, expected):
 
 
 def test_start_on_kink_is_flat_piece():
-    """MATH.md §5: a start exactly on the kink rho (exact model) is on the lower piece."""
+    """docs/math.md §5: a start exactly on the kink rho (exact model) is on the lower piece."""
     from theory.datasets import OrthogonalDataset
     ds = OrthogonalDataset([[0.0, 0.0], [1.0, 0.0]])
     cd = compile_denoiser(ds, "exact")

@@ -1,5 +1,5 @@
 """The experiments (numerics/experiments) in tiny configurations, and the empirical MMSE
-denoiser (numerics/mmse.py, MATH.md §6)."""
+denoiser (numerics/mmse.py, docs/math.md §6)."""
 from __future__ import annotations
 
 import importlib.util

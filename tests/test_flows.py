@@ -1,8 +1,8 @@
-"""solve_ivp flows vs the exact integrators (numerics/flows.py; MATH.md §3-§4).
+"""solve_ivp flows vs the exact integrators (numerics/flows.py; docs/math.md §3-§4).
 
 Agreement tolerance: DOP853 at rtol 1e-10 / atol 1e-12 with kink events reaches ~1e-10 r
 (measured max 1.3e-10 over the cases below; the middle piece amplifies the integration error by
-``(r/2 - rho)/|t0 - r/2|``).  The issue asks for ~1e-9.
+``(r/2 - rho)/|t0 - r/2|``).  The target is ~1e-9.
 """
 import math
 

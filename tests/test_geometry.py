@@ -1,5 +1,5 @@
 """Tests of numerics.geometry: hyperbox projection, boundary distance, vertices, chords, edges
-(MATH.md §5-§6).  Each fast path is checked against an independent brute-force computation."""
+(docs/math.md §5-§6).  Each fast path is checked against an independent brute-force computation."""
 from itertools import product
 
 import numpy as np
@@ -153,7 +153,7 @@ def test_boundary_distance_is_distance_to_nearest_facet(case):
 
 @given(orthogonal_data(), st.integers(0, 2 ** 32 - 1))
 def test_boundary_distance_orthogonal_formula(ds, seed):
-    """MATH.md §5: inside the box, ``sqrt(|y_perp|^2 + min_n min(t_n, r_n - t_n)^2)``."""
+    """docs/math.md §5: inside the box, ``sqrt(|y_perp|^2 + min_n min(t_n, r_n - t_n)^2)``."""
     box = geo.hyperbox(ds)
     rng = np.random.default_rng(seed)
     lam = rng.uniform(0, 1, size=(5, box.N))

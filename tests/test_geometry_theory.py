@@ -1,4 +1,4 @@
-"""Hyperbox geometry of orthogonal data (theory.geometry; MATH.md §5, Thms 4.2-4.4), checked
+"""Hyperbox geometry of orthogonal data (theory.geometry; docs/math.md §5, Thms 4.2-4.4), checked
 against independent computations: bounded least squares (scipy), brute force over the 2^N
 vertices, and the distance to each of the 2N faces."""
 import numpy as np

@@ -1,4 +1,4 @@
-"""Schedules and discrete samplers (numerics/schedules.py; paper eqs. 20-21, MATH.md §3).
+"""Schedules and discrete samplers (numerics/schedules.py; paper eqs. 20-21, docs/math.md §3).
 
 The order tests follow diffrax's ``test_ode_order``: fit ``log(error)`` against ``log(step)``
 and require the slope of the method (1 for both Euler schemes)."""
@@ -30,7 +30,7 @@ def test_euler_probability_flow_converges_first_order(model):
     """eq. 20 over geometric levels -> the exact probability flow (closed forms) at sigma_min.
 
     Taylor models: first order.  Exact model: eq. 20 is *exact* on orthogonal data (every piece's
-    solution is affine in sigma, MATH.md §4, and eq. 20 is exact for such solutions), so the
+    solution is affine in sigma, docs/math.md §4, and eq. 20 is exact for such solutions), so the
     error is rounding at every step count."""
     c, sigma_max, sigma_min = 0.2, 1.0, 1e-2
     cd = compile_denoiser(ORTH, model)

@@ -1,4 +1,4 @@
-"""Stationary points of the score flow and eq. 15 stability (MATH.md §5: Prop. 4.1, Thm 4.2,
+"""Stationary points of the score flow and eq. 15 stability (docs/math.md §5: Prop. 4.1, Thm 4.2,
 Thm B.1), checked against the paper's sets and against the region's own affine map."""
 import time
 
@@ -206,8 +206,8 @@ def test_prop_4_1_training_points_are_stable(data):
 
 
 def test_equilateral_extra_stable_points_beyond_half_R():
-    """Finding: for rho in (R/2, rho*] (still the minimal interpolant) the centroid and the three
-    points c0 - (x_n - c0) are also stable stationary points (all units flat there); for
+    """Finding: for rho in (R/2, rho*] (still the minimal interpolant) the centroid m and the three
+    points m - (x_n - m) are also stable stationary points (all units flat there); for
     rho < R/2 the training points are the only stable ones."""
     ds = EquilateralTriangle(TRIANGLE)
     low = stable_points(min_cost_denoiser(ds, sp.Rational(9, 10)))

@@ -1,4 +1,4 @@
-"""Tests of numerics.threshold: the early-stopping threshold c_0 (MATH.md §5, Thm 4.4 / B.3),
+"""Tests of numerics.threshold: the early-stopping threshold c_0 (docs/math.md §5, Thm 4.4 / B.3),
 its closed form against the piece structure of theory.closed_forms, and its numerical
 confirmation by bisection over integrated probability flows."""
 import numpy as np
@@ -22,8 +22,8 @@ DELTA = 1e-9
 
 def _ends_on_vertex_coordinate(model, t, r, rho0) -> bool:
     """Per coordinate ``0 < t < r``: does it end on 0 or r?  exact / taylor: it starts on a flat
-    piece (kink convention: kinks are flat); fixed kinks: MATH.md §5's criterion.  Both read from
-    theory.closed_forms (kinks, reaches_vertex_fixed_kinks)."""
+    piece (kink convention: kinks are flat); fixed kinks: docs/math.md §5's criterion.  Both read
+    from theory.closed_forms (kinks, reaches_vertex_fixed_kinks)."""
     T, R, P = sp.Float(t, 30), sp.Float(r, 30), sp.Float(rho0, 30)
     if model == "taylor-fixed-kinks":
         return bool(reaches_vertex_fixed_kinks(T, R, P))
@@ -64,7 +64,7 @@ def test_closed_form_c0_separates_vertex_and_non_vertex_endings(case, model, sig
 @given(st.floats(0.01, 0.99), st.floats(0.1, 5.0), st.floats(0.2, 3.0))
 def test_fixed_kinks_threshold_exceeds_exact_one_and_agrees_near_vertices(x, r, sigma_max):
     """Per coordinate ``r/(2 sigma) ln(1/(1 - 2t/r)) >= t/sigma`` (``ln(1/(1-x)) >= x``), with
-    equality to first order as ``t -> 0`` (MATH.md §5: 'agree to first order')."""
+    equality to first order as ``t -> 0`` (docs/math.md §5: 'agree to first order')."""
     assume(abs(x - 0.5) > 1e-6)
     ds = OrthogonalDataset([[0.0], [r]])
     c_exact = c0_closed_form(ds, [x * r], sigma_max, "exact").c0

@@ -1,7 +1,7 @@
 """Symbolic theory layer (SymPy only): datasets, closed-form min-cost denoisers, score models,
 closed-form flow solutions, stationary points and stability, derivations.
 
-The single source of truth for every formula of MATH.md; :mod:`numerics` compiles from here.
+The single source of truth for every formula of docs/math.md; :mod:`numerics` compiles from here.
 """
 from .closed_forms import (c0_coordinate, c0_threshold, lemma_d3, lemma_d4, probability_flow_limit,
                            probability_flow_piece, rescaled_time, rho_of_s, score_flow_piece,

@@ -1,5 +1,5 @@
 """Closed-form per-piece solutions of the score and probability flows, and the early-stopping
-thresholds (MATH.md §4, §5; paper Lemma D.3, App. D.2-D.3, eqs. 64-88).
+thresholds (docs/math.md §4, §5; paper Lemma D.3, App. D.2-D.3, eqs. 64-88).
 
 Per coordinate ``t = u_n^T (y - x_0)`` of orthogonal data, with the unit's response
 ``g(t) = A t + B`` on the current piece, the flows are scalar affine ODEs:
@@ -46,7 +46,7 @@ def rescaled_time(rho0=rho0, s=s) -> sp.Expr:
 
 # -- score flow (fixed rho) -------------------------------------------------------------------
 def score_flow_piece(piece: str, model: str = "exact", t0=t0, r=r, rho=rho, tau=tau) -> sp.Expr:
-    """``t(tau)`` on one piece of the score flow, started at ``t0`` (MATH.md §4, eqs. 45-51).
+    """``t(tau)`` on one piece of the score flow, started at ``t0`` (docs/math.md §4, eqs. 45-51).
 
     ``lower``: ``t0 e^{-tau}``; ``upper``: ``r + (t0 - r) e^{-tau}``; ``linear``:
     ``r/2 + (t0 - r/2) e^{(a - 1) tau}`` with ``a - 1 = 2 rho/(r - 2 rho)`` (exact) or ``2 rho / r``
@@ -70,7 +70,7 @@ def linear_rate(model: str, r=r, rho=rho) -> sp.Expr:
 
 
 def tau_exit(model: str = "exact", t0=t0, r=r, rho=rho) -> sp.Expr:
-    """Rescaled time at which the score flow leaves the linear piece (MATH.md §4):
+    """Rescaled time at which the score flow leaves the linear piece (docs/math.md §4):
     ``ln((r/2 - k)/|t0 - r/2|) / (a - 1)`` with ``k`` the lower kink (``rho``, or ``0`` in
     ``taylor-fixed-kinks``).  Grows like ``1/rho`` as ``rho -> 0`` (Thm 4.3 (ii) witnesses)."""
     kink = 0 if model == "taylor-fixed-kinks" else rho
@@ -79,7 +79,7 @@ def tau_exit(model: str = "exact", t0=t0, r=r, rho=rho) -> sp.Expr:
 
 # -- probability flow ---------------------------------------------------------------------------
 def probability_flow_piece(piece: str, model: str = "exact", t0=t0, r=r, rho0=rho0, s=s) -> sp.Expr:
-    """``t(s)`` on one piece of the probability flow (MATH.md §4, eqs. 64-86).
+    """``t(s)`` on one piece of the probability flow (docs/math.md §4, eqs. 64-86).
 
     Flat pieces: ``t0 e^{-s}`` and ``r + (t0 - r) e^{-s}``.  Linear piece, exact model:
     ``r/2 + (t0 - r/2)(r - 2 rho(s))/(r - 2 rho_0)``; Taylor models:
@@ -142,5 +142,5 @@ def c0_threshold(model: str, coordinates, radii, sigma_max) -> sp.Expr | None:
 
 
 def reaches_vertex_fixed_kinks(t0=t0, r=r, rho0=rho0) -> sp.Expr:
-    """``taylor-fixed-kinks`` criterion: ``|t0 - r/2| e^{2 rho_0 / r} >= r/2`` (MATH.md §5)."""
+    """``taylor-fixed-kinks`` criterion: ``|t0 - r/2| e^{2 rho_0 / r} >= r/2`` (docs/math.md §5)."""
     return sp.Abs(t0 - r / 2) * sp.exp(2 * rho0 / r) >= r / 2

@@ -1,4 +1,5 @@
-"""Training sets as validated objects: orthogonal, obtuse simplex, equilateral triangle (MATH.md §1-§2).
+"""Training sets as validated objects: orthogonal, obtuse simplex, equilateral triangle
+(docs/math.md §1-§2).
 
 Constructors accept exact coordinates (ints, ``Rational``, ``sqrt(2)``, any SymPy number) or
 floats (Python, NumPy).  Exact data is checked exactly; float data with the relative tolerance
@@ -217,8 +218,8 @@ class ObtuseSimplex(RidgeDataset):
 class EquilateralTriangle(Dataset):
     """Three points forming an equilateral triangle (paper App. C, Prop. D.2, eq. 37).
 
-    Attributes: ``centroid`` (``c0``), ``R`` (circumradius), ``v`` (unit vectors
-    ``(x_n - c0)/R``), ``side`` (``sqrt(3) R``), ``N = 3``.
+    Attributes: ``centroid`` (``m``), ``R`` (circumradius), ``v`` (unit vectors
+    ``(x_n - m)/R``), ``side`` (``sqrt(3) R``), ``N = 3``.
     """
 
     kind = "equilateral"

@@ -1,4 +1,4 @@
-"""Closed-form min-cost denoisers (MATH.md §2; paper eqs. 17, 36, 37) and their score models.
+"""Closed-form min-cost denoisers (docs/math.md §2; paper eqs. 17, 36, 37) and their score models.
 
 All three geometries give a *ridge denoiser*
 
@@ -8,8 +8,8 @@ with ``g_n`` the three-piece response of :mod:`theory.pieces`:
 
 * orthogonal data (eq. 17) and obtuse simplex (Prop. D.1, eq. 36): ``o = x_0``,
   ``u_n = (x_n - x_0)/r_n``, ``g_n = phi(.; r_n, rho)``;
-* equilateral triangle (Prop. D.2, eq. 37, ``EQUILATERAL.md``): ``o = c0`` (centroid),
-  ``u_n = v_n = (x_n - c0)/R``, ``g_n = k([t - beta_lo]_+ - [t - beta_hi]_+)`` with
+* equilateral triangle (Prop. D.2, eq. 37, docs/math.md §2): ``o = m`` (the centroid),
+  ``u_n = v_n = (x_n - m)/R``, ``g_n = k([t - beta_lo]_+ - [t - beta_hi]_+)`` with
   ``beta_lo = -R/2 + rho``, ``beta_hi = R - rho``, ``k = R/(3R/2 - 2 rho)``.
 
 The Taylor score models (``taylor``, ``taylor-fixed-kinks``; eqs. 18-19) change only ``g_n`` and
@@ -76,7 +76,8 @@ class ActivationRegion:
     """The set of inputs on which each unit is on a given piece (``lower``/``linear``/``upper``).
 
     On a region the denoiser is affine, ``h(y) = J y + b`` with the piecewise-constant Jacobian
-    ``J = sum_n A_n u_n u_n^T`` (MATH.md §2; eq. 40-41 / 91-92 of the paper for the exact model).
+    ``J = sum_n A_n u_n u_n^T`` (docs/math.md §2; eqs. 40-41 / 91-92 of the paper for the exact
+    model).
     """
 
     denoiser: "RidgeDenoiser"
@@ -251,7 +252,7 @@ class RidgeDenoiser:
         """Upper end of the low-noise regime in which this closed form interpolates.
 
         Ridge data: ``min_n r_n / 2`` (beyond it ``B(x_0, rho)`` and ``B(x_n, rho)`` meet and the
-        ramp slope ``r/(r - 2 rho)`` blows up).  Equilateral: ``3R/4`` (EQUILATERAL.md).
+        ramp slope ``r/(r - 2 rho)`` blows up).  Equilateral: ``3R/4`` (docs/math.md §2).
         """
         if isinstance(self.dataset, EquilateralTriangle):
             return sp.Rational(3, 4) * self.dataset.R
@@ -327,8 +328,8 @@ def _check_rho(dataset: Dataset, rho):
         if bool(rho > equilateral_rho_star(R)):
             warnings.warn(f"rho = {float(rho):.6g} > rho* = (12 + 3 sqrt 3)/26 R = "
                           f"{float(equilateral_rho_star(R)):.6g}: the closed form interpolates but "
-                          "is not the minimum-cost interpolant (EQUILATERAL.md)", NotMinimalWarning,
-                          stacklevel=3)
+                          "is not the minimum-cost interpolant (docs/math.md §2)",
+                          NotMinimalWarning, stacklevel=3)
         return rho
     for n, r in enumerate(dataset.r, start=1):
         if bool(2 * rho >= r):
@@ -340,9 +341,9 @@ def _check_rho(dataset: Dataset, rho):
 
 
 def min_cost_denoiser(dataset: Dataset, rho, model: str = "exact") -> RidgeDenoiser:
-    """The closed-form min-cost denoiser of ``dataset`` at noise radius ``rho`` (MATH.md §2).
+    """The closed-form min-cost denoiser of ``dataset`` at noise radius ``rho`` (docs/math.md §2).
 
-    ``model`` selects the score model of MATH.md §3: ``exact`` (eq. 17/36/37), ``taylor`` or
+    ``model`` selects the score model of docs/math.md §3: ``exact`` (eq. 17/36/37), ``taylor`` or
     ``taylor-fixed-kinks`` (eqs. 18-19; ridge datasets only).  Raises
     :class:`~theory.errors.BallsOverlapError` / :class:`~theory.errors.LowNoiseError` when a
     numeric ``rho`` is outside the low-noise regime, warns

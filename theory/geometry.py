@@ -1,4 +1,4 @@
-"""Hyperbox geometry of orthogonal data, exactly (MATH.md §5, Thms 4.2-4.4; paper §4.1).
+"""Hyperbox geometry of orthogonal data, exactly (docs/math.md §5, Thms 4.2-4.4; paper §4.1).
 
 For a ridge dataset (apex ``x_0``, unit directions ``u_n``, heights ``r_n``) write a point as
 
@@ -133,7 +133,7 @@ def closest_vertex(dataset: OrthogonalDataset, y) -> tuple:
 
 
 def dist_to_boundary(dataset: OrthogonalDataset, y) -> sp.Expr:
-    """Distance from ``y`` to the hyperbox boundary (MATH.md §5, Thm 4.3).
+    """Distance from ``y`` to the hyperbox boundary (docs/math.md §5, Thm 4.3).
 
     If some ``t_n`` is outside ``[0, r_n]`` it is ``dist(y, B)`` (the closest box point is then
     on the boundary); otherwise ``sqrt(|y_perp|^2 + min_n min(t_n, r_n - t_n)^2)``.

@@ -1,4 +1,4 @@
-"""Scalar building blocks: the ramp of one hidden unit pair, per score model (MATH.md §2-§3).
+"""Scalar building blocks: the ramp of one hidden unit pair, per score model (docs/math.md §2-§3).
 
 Every closed-form denoiser of the paper is a sum of *ridge units*
 ``h(y) = o + sum_n u_n g_n(u_n^T (y - o))`` whose scalar response ``g_n`` is piecewise affine in
@@ -8,9 +8,9 @@ Every closed-form denoiser of the paper is a sum of *ridge units*
     linear  k_lo < t < k_hi  g = A_lin t + B_lin
     upper   t >= k_hi        g = A_up  t + B_up
 
-(the **kink convention**: a point exactly on a kink belongs to the flat piece, MATH.md §5 "Kink
+(the **kink convention**: a point exactly on a kink belongs to the flat piece, docs/math.md §5 "Kink
 starts").  This module is the single place where those coefficients are written down, for the
-three score models of MATH.md §3:
+three score models of docs/math.md §3:
 
 ``exact``
     the min-cost ramp ``phi(t; r, rho) = r/(r - 2 rho) ([t - rho]_+ - [t - (r - rho)]_+)``
@@ -21,7 +21,7 @@ three score models of MATH.md §3:
 ``taylor-fixed-kinks``
     the same first-order linear piece, kinks moved to their ``rho -> 0`` limits ``0`` and ``r``.
 
-The equilateral denoiser (paper eq. 37, ``EQUILATERAL.md``) is a general ramp with its own
+The equilateral denoiser (paper eq. 37, docs/math.md §2) is a general ramp with its own
 ``(lo, hi, slope)``; only the ``exact`` model exists for it.
 """
 from __future__ import annotations
@@ -30,7 +30,7 @@ from dataclasses import dataclass
 
 import sympy as sp
 
-#: The three named score models of MATH.md §3 (a **[choice]** exposed as an option).
+#: The three named score models of docs/math.md §3 (a **[choice]** exposed as an option).
 MODELS = ("exact", "taylor", "taylor-fixed-kinks")
 #: Piece names, in the order of increasing ``t``.
 PIECES = ("lower", "linear", "upper")
@@ -98,7 +98,7 @@ def general_ramp(lo, hi, slope) -> UnitPieces:
 
 
 def ramp_slope(r, rho) -> sp.Expr:
-    """``a = r / (r - 2 rho)``, the middle slope of the min-cost ramp (MATH.md §2)."""
+    """``a = r / (r - 2 rho)``, the middle slope of the min-cost ramp (docs/math.md §2)."""
     return sp.sympify(r) / (sp.sympify(r) - 2 * sp.sympify(rho))
 
 
@@ -123,6 +123,7 @@ def unit_pieces(model: str, r, rho) -> UnitPieces:
 
 
 def phi(t, r, rho) -> sp.Expr:
-    """The min-cost ramp ``phi(t; r, rho) = r/(r-2rho) ([t-rho]_+ - [t-(r-rho)]_+)`` (MATH.md §2)."""
+    """The min-cost ramp ``phi(t; r, rho) = r/(r-2rho) ([t-rho]_+ - [t-(r-rho)]_+)``
+    (docs/math.md §2)."""
     t, r, rho = map(sp.sympify, (t, r, rho))
     return ramp_slope(r, rho) * (sp.Max(t - rho, 0) - sp.Max(t - (r - rho), 0))

@@ -1,5 +1,5 @@
 """Score models: the exact Tweedie score and its two Taylor approximations, as named options
-(MATH.md §3; paper eqs. 10, 18-19).
+(docs/math.md §3; paper eqs. 10, 18-19).
 
 ``s(y; sigma) = (h_{rho}(y) - y) / sigma^2`` with the radius-noise link ``rho = c sigma``
 (**[choice, the paper's]**).  The model selects the unit response of :mod:`theory.pieces`:
@@ -41,7 +41,8 @@ SCORE_MODELS = {
     "taylor": ScoreModel("taylor", "linear-piece score to first order in rho, kinks kept at "
                          "rho and r - rho", "eqs. 18-19 (most likely reading of the paper)"),
     "taylor-fixed-kinks": ScoreModel("taylor-fixed-kinks", "first-order linear piece, kinks moved "
-                                     "to their rho -> 0 limits 0 and r", "MATH.md §3 [choice]"),
+                                     "to their rho -> 0 limits 0 and r",
+                                     "docs/math.md §3 [choice]"),
 }
 assert tuple(SCORE_MODELS) == MODELS
 

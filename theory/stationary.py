@@ -1,5 +1,5 @@
 """Stationary points of the score flow and their stability (paper eq. 15, Prop. 4.1, Thm 4.2,
-Thm B.1; MATH.md §3, §5).
+Thm B.1; docs/math.md §3, §5).
 
 The score flow in rescaled time is ``dy/dtau = h(y) - y`` (eq. 14) for a ridge denoiser
 ``h(y) = o + sum_n u_n g_n(t_n)``, ``t_n = u_n^T (y - o)`` (:mod:`theory.denoisers`).  On the
@@ -321,7 +321,7 @@ def _point_on(reg: _Regions, pattern) -> StationaryPoint | None:
 
 def stationary_points(denoiser: RidgeDenoiser) -> tuple:
     """All stationary points of ``dy/dtau = h(y) - y`` (eq. 14), one per activation pattern at
-    most (``3^N`` patterns; MATH.md §5 Thm 4.2 for orthogonal data, Thm B.1 for obtuse data).
+    most (``3^N`` patterns; docs/math.md §5 Thm 4.2 for orthogonal data, Thm B.1 for obtuse data).
 
     Works for every geometry and score model, with exact data and a numeric or symbolic ``rho``
     (region membership and eq. 15 decided exactly over the low-noise regime) and with float data.
@@ -376,7 +376,7 @@ def thm_4_2_set(dataset: OrthogonalDataset) -> dict:
 
 
 def thm_b1_criterion(dataset: RidgeDataset, subset, rho=RHO) -> sp.Expr:
-    """Thm B.1 (MATH.md §5): margin of the partial sum over ``subset`` (1-based indices),
+    """Thm B.1 (docs/math.md §5): margin of the partial sum over ``subset`` (1-based indices),
 
         rho - max_{n in S} sum_{m in S, m != n} -u_n^T (x_m - x_0)
 

@@ -1,4 +1,4 @@
-"""The paper's experiments with analytic denoisers (paper §5, App. E-J; MATH.md §6).
+"""The paper's experiments with analytic denoisers (paper §5, App. E-J; docs/math.md §6).
 
 One module per experiment, each with ``run(out_dir, *, seed, <sizes>, progress=True,
 workers=None, scheduler=None) -> dict`` writing ``results.json`` and PNG figure(s) into

@@ -1,4 +1,4 @@
-"""The early-stopping map: Thm 4.4 at a glance (MATH.md §5 "Thm 4.4"; paper §4.1, App. D.3).
+"""The early-stopping map: Thm 4.4 at a glance (docs/math.md §5 "Thm 4.4"; paper §4.1, App. D.3).
 
 Orthonormal data in the plane (``x_0 = 0``, ``x_1 = e_1``, ``x_2 = e_2``; the hyperbox is the unit
 square).  Every initial point ``y_0`` of a grid is run through the probability flow

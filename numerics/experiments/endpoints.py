@@ -12,10 +12,10 @@ Setting: ``N`` orthonormal training points ``x_n = e_n`` and ``x_0 = 0`` in ``R^
   coordinates still on a unit's unstable linear piece after the last step sit on the hyperbox
   boundary (Thm 4.3 (ii): the flow "first converges to the boundary").
 
-**Probability flow** (eqs. 12, 20) over a noise schedule, rho = c sigma (MATH.md §1):
+**Probability flow** (eqs. 12, 20) over a noise schedule, rho = c sigma (docs/math.md §1):
 
 * above the low-noise regime (``c sigma >= rho_max = min_n r_n/2``) no closed form exists; the
-  empirical MMSE denoiser of the training set (:mod:`numerics.mmse`, MATH.md §6) is used, with
+  empirical MMSE denoiser of the training set (:mod:`numerics.mmse`, docs/math.md §6) is used, with
   Euler steps (eq. 20) on ``n_high`` geometric noise levels from ``sigma_max`` to
   ``sigma_switch = (1 - SWITCH_MARGIN) rho_max / c``;
 * inside it the min-cost denoiser ``h_{c sigma}`` takes over, either as the exact ODE
@@ -61,7 +61,7 @@ NAME = "endpoints"
 #: is still finite.
 SWITCH_MARGIN = 1e-3
 
-#: The paper's description of Fig. 2 (numbers were lost from the seed text; the words were not).
+#: The paper's description of Fig. 2 in words (its fractions are read off its figure, not restated).
 PAPER = {
     "score": "almost all points converged to virtual points; the rest to the hyperbox boundary",
     "probability": "training, virtual and boundary points, a large percentage virtual; the "
@@ -154,7 +154,7 @@ def _c0(dataset, y, sigma_max) -> float:
 
 
 def fractions(dataset, Y, thresholds, norms=("l2", "linf")) -> dict:
-    """``{norm: {threshold: {class: fraction}}}`` for endpoints ``Y`` (MATH.md §6, App. E)."""
+    """``{norm: {threshold: {class: fraction}}}`` for endpoints ``Y`` (docs/math.md §6, App. E)."""
     out = {}
     for norm in norms:
         out[norm] = {}

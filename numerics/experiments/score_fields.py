@@ -8,7 +8,7 @@ divided by the norm"); ``log|s| < 0`` where ``|s| < 1`` would flip those arrows,
 length is ``max(log|s|, 0)`` (arrows vanish instead of reversing; only tiny neighbourhoods of the
 stationary points are affected at the default ``sigma``).  The ReLU boundaries are the kink lines
 ``u_n^T (y - o) = k_lo`` and ``= k_hi`` of each unit (:mod:`numerics.evaluate` parameters);
-for the triangle they are parallel to the edges (EQUILATERAL.md).
+for the triangle they are parallel to the edges (docs/math.md §2).
 """
 from __future__ import annotations
 

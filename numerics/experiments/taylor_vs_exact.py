@@ -1,9 +1,9 @@
 """Fig. 16: trajectories of the three score models from the same starts (paper App. J, eqs. 18-19;
-MATH.md §3 "Taylor model").
+docs/math.md §3 "Taylor model").
 
 Orthonormal data in the plane (``x_0 = 0``, ``x_1 = e_1``, ``x_2 = e_2``).  For each start the
 probability flow (log-noise time ``s``, ``rho(s) = rho_0 e^{-s}``) and the score flow (fixed
-``rho``) are integrated exactly (closed forms, MATH.md §4) in the ``exact``, ``taylor`` and
+``rho``) are integrated exactly (closed forms, docs/math.md §4) in the ``exact``, ``taylor`` and
 ``taylor-fixed-kinks`` models.  The paper says the exact and approximated trajectories are
 "nearly identical at low noise levels"; the experiment measures how the gap scales with
 ``rho_0``: the linear-piece rates ``2 rho/(r - 2 rho)`` and ``2 rho/r`` differ at second order,

@@ -14,9 +14,9 @@ runs that end within ``threshold`` of ``v_S``:
   ``eps sqrt(|S| + 1)``, so higher-order sums lose stability first: the paper's explanation of its
   trained network's 429/435, 3390/4060, 6965/27405.
 
-The paper's threshold value and noise level were lost from the seed text; ``threshold`` and
-``rho`` are options here (defaults: l2 threshold ``0.1``, ``rho = 0.1``, i.e. a tenth of the
-training points' norm).
+This toolkit does not take over the paper's threshold value and noise level: ``threshold`` and
+``rho`` are options here (this toolkit's defaults: l2 threshold ``0.1``, ``rho = 0.1``, i.e. a
+tenth of the training points' norm).
 """
 from __future__ import annotations
 

@@ -1,5 +1,5 @@
 """Helpers shared by the checks: numeric evaluation of a theory denoiser, window sampling,
-line distances, and the witness arithmetic of the existential statements (MATH.md §5)."""
+line distances, and the witness arithmetic of the existential statements (docs/math.md §5)."""
 from __future__ import annotations
 
 import math

@@ -1,8 +1,8 @@
-"""Appendix B of the paper: the obtuse simplex (Thms B.1, B.2, B.3; MATH.md §5).
+"""Appendix B of the paper: the obtuse simplex (Thms B.1, B.2, B.3; docs/math.md §5).
 
 Thm B.3 in the ``taylor-fixed-kinks`` model is registered twice: the claim "units n >= 2 stay
-inactive" is known to be false there (MATH.md §5: the middle value can go negative and push a unit
-onto its kink at 0, where it slides), so it is registered with expected status ``refuted``
+inactive" is known to be false there (docs/math.md §5 "Thm B.1, B.2, B.3": the middle value can
+go negative and push a unit onto its kink at 0, where it slides), so it is registered with expected status ``refuted``
 (``thm-B.3-taylor-fixed-kinks-inactive``), and the corrected claim (endpoint and ``c_0`` only)
 beside it must pass (``thm-B.3-taylor-fixed-kinks``).
 """
@@ -78,7 +78,7 @@ def _stable_at_vertex_hp(ds, S, rho) -> bool:
     """Is the partial sum ``v_S`` a stable stationary point, decided at 50 digits: every unit
     on a flat piece at ``v_S`` (so ``h(v_S) = v_S`` and ``J = 0``), units of ``S`` strictly past
     their upper kink.  On the kink the point is only semi-stable: the linear side has the
-    eigenvalue ``a - 1 > 0`` pointing away (MATH.md §5: 'on equality the point sits on a
+    eigenvalue ``a - 1 > 0`` pointing away (docs/math.md §5: 'on equality the point sits on a
     kink')."""
     shadow = hp_dataset(ds)
     dn = min_cost_denoiser(shadow, hp(rho))
@@ -440,13 +440,13 @@ register(Statement(
     id="thm-B.3-taylor-fixed-kinks",
     title="Obtuse simplex, probability flow: chord endpoint vs c_0 (taylor-fixed-kinks; "
           "corrected: no inactivity claim)",
-    source="Thm B.3 (obtuse simplex), MATH.md §5",
+    source="Thm B.3 (obtuse simplex), docs/math.md §5",
     statement=_B3_TEXT + " (the endpoint and c_0 claim only).",
     hypotheses="As thm-B.3-exact, model taylor-fixed-kinks.",
     method="As thm-B.3-exact, endpoint claims only.",
     choices=("model: taylor-fixed-kinks", "method: ivp"),
-    notes="Corrected statement: MATH.md §5 observes that in this model units n >= 2 can touch "
-          "their kink at 0 and slide; the endpoint and c_0 were unaffected in every case tried. "
+    notes="Corrected statement: in this model units n >= 2 can touch their kink at 0 and "
+          "slide (docs/math.md §5); the endpoint and c_0 were unaffected in every case tried. "
           "Here that is checked on every drawn instance.",
     strategy=lambda: thm_b3_instances("taylor-fixed-kinks"),
     check=lambda i: check_thm_b3(i, claims=("endpoint",)), weight=0.5,
@@ -469,7 +469,7 @@ def known_b3_counterexample():
 register(Statement(
     id="thm-B.3-taylor-fixed-kinks-inactive",
     title="Obtuse simplex, probability flow: units n >= 2 stay inactive (taylor-fixed-kinks)",
-    source="Thm B.3 (obtuse simplex), MATH.md §5 (model artifact)",
+    source="Thm B.3 (obtuse simplex), docs/math.md §5 (model artifact)",
     statement="In the taylor-fixed-kinks model, with 0 < t_1 < r_1 and t_n < 0 for n >= 2, the "
               "units n >= 2 stay inactive (strictly below their kink at 0) along the whole "
               "probability flow. KNOWN FALSE: the middle value (1 + 2 rho/r_1) t_1 - rho is "
@@ -479,8 +479,9 @@ register(Statement(
            "r_n - 1e-9 (a unit within 1e-9 of its kink touches it). Hypothesis is steered "
            "towards negative margins with target(); a counterexample must keep appearing.",
     choices=("model: taylor-fixed-kinks", "method: ivp"),
-    notes="Finding (MATH.md §5): in the exact and taylor models the kink sits at rho(s) > 0 > t_n, "
-          "so the claim holds there (checked in thm-B.3-exact / thm-B.3-taylor).",
+    notes="Finding (docs/math.md §5): in the exact and taylor models the kink sits at "
+          "rho(s) > 0 > t_n, so the claim holds there (checked in thm-B.3-exact / "
+          "thm-B.3-taylor).",
     strategy=lambda: thm_b3_instances("taylor-fixed-kinks"),
     check=lambda i: check_thm_b3(i, claims=("inactive",)), expected="refuted", weight=0.5,
     examples=known_b3_counterexample,

@@ -1,4 +1,4 @@
-"""Appendix C of the paper: the equilateral triangle (Prop. C.1; MATH.md §5, EQUILATERAL.md)."""
+"""Appendix C of the paper: the equilateral triangle (Prop. C.1; docs/math.md §2, §5)."""
 from __future__ import annotations
 
 import math
@@ -15,7 +15,7 @@ from ._common import (WINDOW_GAP, WITNESS_SLACK, as_float_array, line_distance, 
                       to_jsonable, window)
 from .sec4 import ENDPOINT_RTOL, _flows
 
-#: Prop. C.1 is a small-rho statement: EQUILATERAL.md finds the two phases cleanly separated at
+#: Prop. C.1 is a small-rho statement: the two phases separate cleanly at
 #: rho <= 0.05 R (they overlap at 0.1-0.16 R), so witnesses never exceed this fraction of R.
 C1_RHO_CAP = 0.05
 #: Region of Prop. C.1: units 1, 2 (vertices of the edge) on their ramps, unit 3 off.
@@ -34,8 +34,8 @@ def edge_frame(ds):
 def edge_rates(ds, rho):
     """From the region's Jacobian ``J`` (theory: ``region(EDGE_PATTERN).jacobian()``): the rate
     of attraction to the edge's line ``1 - lambda_across`` and of repulsion along it
-    ``lambda_along - 1``, and the region's fixed point ``y*`` (EQUILATERAL.md: ``k/2`` and
-    ``3k/2``, fixed point the edge midpoint)."""
+    ``lambda_along - 1``, and the region's fixed point ``y*`` (docs/math.md §5 "Prop. C.1":
+    ``k/2`` and ``3k/2``, fixed point the edge midpoint)."""
     dn = min_cost_denoiser(ds, rho)
     reg = dn.region(EDGE_PATTERN)
     J = np.array(reg.jacobian().evalf(), dtype=float)
@@ -145,7 +145,7 @@ def check_prop_c1(instance) -> Margin:
 
 register(Statement(
     id="prop-C.1", title="Equilateral triangle: score flow approaches an edge, then slides to a vertex",
-    source="Prop. C.1 (equilateral triangle), eq. 37, EQUILATERAL.md",
+    source="Prop. C.1 (equilateral triangle), eq. 37, docs/math.md §5",
     statement="From a point near edge [x_1, x_2] (units 1, 2 on their linear pieces, unit 3 "
               "inactive) the score flow first approaches the edge's line, then moves along it to "
               "the closest vertex: for every eps there are rho_0 and tau_1 < tau_2 such that for "
@@ -160,6 +160,6 @@ register(Statement(
            "3k/2 - 1 ~ 1/rho), rho_0 by bisection capped at 0.05 R; integrate (exact "
            "piecewise-affine integrator or DOP853) and sample 257 times in the window.",
     choices=("model: exact (the only model for the triangle)", "method: exact | ivp, drawn"),
-    notes="EQUILATERAL.md: the two phases separate cleanly only for rho <= 0.05 R; the witness "
+    notes="The two phases separate cleanly only for rho <= 0.05 R (docs/math.md §5); the witness "
           "rho_0 is capped there (it is a small-rho statement).",
     strategy=prop_c1_instances, check=check_prop_c1, weight=0.75))

@@ -1,5 +1,5 @@
 """Section 4 of the paper: Prop. 4.1, Thm 4.2, Thm 4.3 (i)/(ii), Thm 4.4 (three score models) and
-the early-stopping threshold ``c_0`` (MATH.md §5).
+the early-stopping threshold ``c_0`` (docs/math.md §5).
 
 Each ``check_*`` function takes an :class:`~proofs_check.instances.Instance` and returns a
 :class:`~proofs_check.registry.Margin`.  The ingredients a mutation test may want to break are
@@ -328,8 +328,8 @@ register(Statement(
            "-I/sigma^2.",
     choices=("model: exact | taylor (taylor-fixed-kinks does not interpolate B(x_0, rho): its "
              "kink sits at 0)",),
-    notes="The seed lost eq. 15; it is read as the standard linear stability criterion (all "
-          "eigenvalues of the score's Jacobian with negative real part).",
+    notes="Eq. 15 is read as the standard linear stability criterion (all eigenvalues of the "
+          "score's Jacobian with negative real part; docs/math.md §3 \"Score flow\").",
     strategy=prop_4_1_instances, check=check_prop_4_1, proof=proof_prop_4_1, weight=1.0))
 
 register(Statement(
@@ -356,7 +356,7 @@ register(Statement(
 # =============================================================================================
 #: Endpoint agreement, relative to the data scale, per integration method: the exact integrator
 #: is accurate to ~1e-14 relative; DOP853 at rtol 1e-10 / atol 1e-12 to ~1e-9 after the unstable
-#: middle piece amplifies its error by (r/2 - rho)/|t0 - r/2| (the numerics issue's finding).
+#: middle piece amplifies its error by (r/2 - rho)/|t0 - r/2| (measured in tests/test_flows.py).
 ENDPOINT_RTOL = {"exact": 1e-9, "ivp": 1e-6}
 
 
@@ -519,7 +519,7 @@ def check_thm_4_3_i(instance) -> Margin:
 # Thm 4.3 (ii): witnesses
 # =============================================================================================
 def witness_4_3_ii(ds, y0, eps: float, model: str) -> dict:
-    """Witnesses ``rho_0``, ``tau_1``, ``tau_2(rho)`` for Thm 4.3 (ii), from MATH.md §4.
+    """Witnesses ``rho_0``, ``tau_1``, ``tau_2(rho)`` for Thm 4.3 (ii), from docs/math.md §4.
 
     Coordinates outside ``[0, r_n]`` and ``y_perp`` decay like ``e^{-tau}`` and never enter the
     box, so ``dist(y(tau), B) = e^{-tau} dist(y_0, B)``: ``tau_1 = ln(dist_0 / (eps/2))``.  Each
@@ -664,7 +664,7 @@ _LIMITS = {}
 def probability_endpoint_hp(ds, y0, rho0, model):
     """Endpoint coordinates ``t_n(oo)`` of the orthogonal probability flow at 50 digits, from the
     closed forms of theory.closed_forms: the start piece (kinks at ``rho_0``), flat pieces and
-    the exact/taylor middle piece are invariant (MATH.md §4), the fixed-kinks middle piece
+    the exact/taylor middle piece are invariant (docs/math.md §4), the fixed-kinks middle piece
     reaches its kink iff theory's ``reaches_vertex_fixed_kinks`` holds."""
     from theory import closed_forms as cf
     shadow = hp_dataset(ds)
@@ -681,8 +681,8 @@ def probability_endpoint_hp(ds, y0, rho0, model):
 
 
 def _on_boundary_predicted(ds, y0, rho0, model, hp_mode=False):
-    """MATH.md §5, Thm 4.4: the endpoint is on the boundary iff some coordinate starts on a flat
-    piece (exact/taylor: ``t_n <= rho_0`` or ``>= r_n - rho_0``; fixed-kinks: outside
+    """docs/math.md §5 "Thm 4.4": the endpoint is on the boundary iff some coordinate starts on
+    a flat piece (exact/taylor: ``t_n <= rho_0`` or ``>= r_n - rho_0``; fixed-kinks: outside
     ``(0, r_n)`` or ``|t_n - r_n/2| e^{2 rho_0/r_n} >= r_n/2``)."""
     from theory import closed_forms as cf
     if hp_mode:
@@ -920,7 +920,7 @@ def c0_threshold_instances(draw):
 def _gap_bounds_hp(ds, y0, sigma_max):
     """Per coordinate ``0 < t_n < r_n`` at 50 digits: ``x = min(t, r - t)/r`` and the relative gap
     ``g = c0_fk/c0_exact - 1`` of theory's two ``c0_coordinate`` formulas.  Claim (first-order
-    agreement, MATH.md §5): ``x <= g <= x/(1 - 2x)``, i.e. ``g = x + O(x^2)``; with the power
+    agreement, docs/math.md §5): ``x <= g <= x/(1 - 2x)``, i.e. ``g = x + O(x^2)``; with the power
     series ``g = sum_k (2x)^k/(k+1)`` both slacks divided by ``x^2`` are at least 2/3."""
     shadow = hp_dataset(ds)
     out = []
@@ -1017,7 +1017,7 @@ register(Statement(
            "compare with theory.geometry.closest_vertex. Within 1e-12 of a midpoint the side is "
            "decided at 50 digits and the closed-form middle law is evaluated there to confirm it "
            "exits through the kink on that side.",
-    choices=_MODELS_NOTE, notes="Kink starts belong to the flat piece (MATH.md §5).",
+    choices=_MODELS_NOTE, notes="Kink starts belong to the flat piece (docs/math.md §5).",
     strategy=thm_4_3_i_instances, check=check_thm_4_3_i, weight=1.0))
 
 register(Statement(
@@ -1030,8 +1030,8 @@ register(Statement(
     hypotheses="y_0 with at least one coordinate outside [0, r_n] and one strictly inside "
                "(including within 1e-15 of the midpoint); eps = 10^-1..10^-4 times the data "
                "scale; rho = f rho_0 with f in [1e-3, 1].",
-    method="Witnesses from MATH.md §4: tau_1 = ln(dist(y_0, B)/(eps/2)); tau_2(rho) = time for "
-           "the first middle coordinate to get halfway to its vertex coordinate (~1/rho); rho_0 "
+    method="Witnesses from docs/math.md §4: tau_1 = ln(dist(y_0, B)/(eps/2)); tau_2(rho) = time "
+           "for the first middle coordinate to get halfway to its vertex coordinate (~1/rho); rho_0 "
            "so that tau_2 >= tau_1 + 1 and the halfway point stays on the middle piece. Then "
            "integrate and sample 257 times in [tau_1, tau_2]: max distance to the boundary < eps "
            "and min distance to every vertex (= every stable stationary point) > 0.",
@@ -1066,9 +1066,10 @@ for _model in ("exact", "taylor", "taylor-fixed-kinks"):
                "Reports the gap between the two threshold formulas (stat c0_gap_rel).",
         choices=(f"model: {_model} (the score model is the statement's choice)",
                  "method: exact | ivp, drawn"),
-        notes="Which threshold the paper's eqs. 87-88 state cannot be read from the seed; both "
-              "are implemented (exact/taylor: start on a flat piece decides; fixed-kinks: the "
-              "middle piece reaches its kink) and their gap reported.",
+        notes="The paper's eqs. 87-88 give one threshold; both readings are implemented, because "
+              "the threshold follows from where eq. 18 puts its kinks (exact/taylor: the start "
+              "piece decides; fixed-kinks: the middle piece reaches its kink), and their gap is "
+              "reported (docs/math.md §5 \"Thm 4.4\").",
         strategy=lambda _m=_model: thm_4_4_instances(_m),
         check=check_thm_4_4, weight=1.0))
 
@@ -1095,7 +1096,7 @@ register(Statement(
 
 register(Statement(
     id="c0-threshold", title="Early-stopping threshold: closed form vs bisection; formula gap",
-    source="Thm 4.4 / B.3, eqs. 87-88 (MATH.md §5)",
+    source="Thm 4.4 / B.3, eqs. 87-88 (docs/math.md §5)",
     statement="The closed-form c_0 equals the threshold found by bisection on c over integrated "
               "probability flows (the flow ends on a vertex iff c > c_0), in every model; the "
               "two threshold formulas agree to first order near a vertex: with x = min(t, r - t)/r "
@@ -1106,7 +1107,7 @@ register(Statement(
            "numerics.threshold.c0_closed_form (theory.closed_forms.c0_threshold); the gap "
            "inequalities at 50 digits per coordinate. Symbolic: series of the gap.",
     choices=("model: exact | taylor | taylor-fixed-kinks, drawn",),
-    notes="The bound x <= g <= x/(1-2x) follows from g = sum_k (2x)^k/(k+1) (a reconstruction "
+    notes="The bound x <= g <= x/(1-2x) follows from g = sum_k (2x)^k/(k+1) (this toolkit's "
           "remark, not in the paper); both slacks are >= (2/3) x^2.",
     strategy=c0_threshold_instances, check=check_c0_threshold, proof=proof_c0_threshold,
     weight=0.5))

@@ -1,5 +1,5 @@
-"""Runnable symbolic derivations (issue item 5): each prints its numbered steps and verifies every
-claim with SymPy, raising :class:`DerivationFailed` (an ``AssertionError``) on the first failure.
+"""Runnable symbolic derivations (docs/derivations.md): each prints its numbered steps and
+verifies every claim with SymPy, raising :class:`DerivationFailed` (an ``AssertionError``) on the first failure.
 
 Registry: :data:`DERIVATIONS` maps a name to ``derive(out=None) -> Steps``.  Run one with
 ``python -m theory.derive NAME`` (or ``theory-derive NAME``), all with ``... all``, list them with

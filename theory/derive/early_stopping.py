@@ -1,4 +1,4 @@
-"""Early-stopping thresholds ``c_0`` of Thm 4.4 / eqs. 87-88 (MATH.md §5) for the three score
+"""Early-stopping thresholds ``c_0`` of Thm 4.4 / eqs. 87-88 (docs/math.md §5) for the three score
 models, derived from the per-piece solutions, and their agreement to first order near a vertex.
 
 exact / ``taylor``: a coordinate ends on a vertex coordinate iff it STARTS on a flat piece, i.e.

@@ -1,4 +1,4 @@
-"""The equilateral-triangle min-cost denoiser (Prop. D.2, eq. 37; ``EQUILATERAL.md``) and
+"""The equilateral-triangle min-cost denoiser (Prop. D.2, eq. 37; docs/math.md §2) and
 Prop. C.1's rates, from :func:`theory.denoisers.min_cost_denoiser` on an exact triangle with
 symbolic ``rho``: the interpolation bound ``rho < 3R/4`` (the ramp would end before it starts),
 the cost ``6R/(3R/2 - 2rho) = 4H/(H - 2rho)``, the dilation ``3R/(3R - 4rho)`` on the central
@@ -29,10 +29,10 @@ def derive(out=None) -> Steps:
     st = Steps(NAME, "the equilateral min-cost denoiser (eq. 37) and Prop. C.1 rates", out)
     s3 = sp.sqrt(3)
     tri = EquilateralTriangle([[0, 2, 1], [-s3, -1, 1], [s3, -1, 1]])
-    R, c0, v = tri.R, tri.centroid, tri.v
+    R, m, v = tri.R, tri.centroid, tri.v
     den = min_cost_denoiser(tri, RHO)
     H = sp.Rational(3, 2) * R
-    st.step("Exact triangle: circumradius R, centroid c0, v_n = (x_n - c0)/R", R, c0.T)
+    st.step("Exact triangle: circumradius R, centroid m, v_n = (x_n - m)/R", R, m.T)
     st.zero(v[0] + v[1] + v[2], "v_1 + v_2 + v_3 = 0")
     st.holds(all(sp.simplify(v[i].dot(v[j]) + sp.Rational(1, 2)) == 0
                  for i, j in ((0, 1), (0, 2), (1, 2))), "v_n . v_m = -1/2 (120 degrees)")
@@ -79,12 +79,12 @@ def derive(out=None) -> Steps:
     st.step("Central hexagon (all three units on their ramps): h' and the fixed point")
     dilation = 3 * R / (3 * R - 4 * RHO)
     st.equal(centre.jacobian(), dilation * P, "h' = 3R/(3R - 4rho) P_plane (3k/2 = 3R/(3R - 4rho))")
-    st.equal(centre.jacobian() * c0 + centre.offset(), c0,
-             "h(c0) = c0: on the hexagon h(y) = c0 + 3R/(3R - 4rho) P (y - c0), a dilation "
-             "about c0")
+    st.equal(centre.jacobian() * m + centre.offset(), m,
+             "h(m) = m: on the hexagon h(y) = m + 3R/(3R - 4rho) P (y - m), a dilation "
+             "about m")
     st.equal(sp.solve(lo, RHO), [R / 2],
-             "c0 is inside the hexagon (t_n(c0) = 0 > beta_lo) iff rho < R/2")
-    st.positive((dilation - 1).subs(RHO, small), "the dilation factor exceeds 1: c0 repels")
+             "m is inside the hexagon (t_n(m) = 0 > beta_lo) iff rho < R/2")
+    st.positive((dilation - 1).subs(RHO, small), "the dilation factor exceeds 1: m repels")
 
     edge = den.region(("linear", "linear", "lower"))
     J = edge.jacobian()

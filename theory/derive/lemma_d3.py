@@ -1,6 +1,6 @@
 """Lemma D.3 (eqs. 59-63): ``dz/dt = alpha z + beta``, ``z(0) = z0`` has
 ``z(t) = (z0 + beta/alpha) e^{alpha t} - beta/alpha`` -- checked against ``dsolve`` and by
-substitution; it is the building block of every per-piece solution (MATH.md §4).
+substitution; it is the building block of every per-piece solution (docs/math.md §4).
 """
 from __future__ import annotations
 

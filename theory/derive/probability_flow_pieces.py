@@ -1,4 +1,4 @@
-"""Probability flow per piece (MATH.md §4, App. D.3 eqs. 64-86): every piece of
+"""Probability flow per piece (docs/math.md §4, App. D.3 eqs. 64-86): every piece of
 :func:`theory.closed_forms.probability_flow_piece` solves ``dt/ds = g_{rho(s)}(t) - t`` with
 ``rho(s) = rho_0 e^{-s}``; in the exact model every piece is INVARIANT (the kinks move exactly as
 fast as the solutions), so the linear piece is never left and its limit lies strictly inside

@@ -1,4 +1,4 @@
-"""Score flow per piece (MATH.md §4, eqs. 45-58): every piece of
+"""Score flow per piece (docs/math.md §4, eqs. 45-58): every piece of
 :func:`theory.closed_forms.score_flow_piece` solves ``dt/dtau = g(t) - t`` for the unit response
 ``g`` of :func:`theory.pieces.unit_pieces`, in all three score models; :func:`tau_exit` is when
 the linear solution reaches the kink, and ``tau_exit ~ (r/(2 rho)) ln(r/(2|t0 - r/2|))`` as

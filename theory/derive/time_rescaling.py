@@ -1,6 +1,6 @@
 """App. A (eqs. 27-34) and eqs. 9-14: the probability flow for ANY schedule ``sigma(t)`` becomes
 ``dy/ds = h_{rho(s)}(y) - y`` with ``s = ln(sigma_max/sigma)``, ``rho(s) = c sigma_max e^{-s}``;
-the score flow becomes ``dy/dtau = h(y) - y`` with ``tau = t/sigma^2`` (MATH.md §3).
+the score flow becomes ``dy/dtau = h(y) - y`` with ``tau = t/sigma^2`` (docs/math.md §3).
 
 The denoiser ``D`` is an undefined SymPy function and ``sigma`` an undefined positive function
 of ``t``, so nothing here depends on the schedule or on the denoiser; the flows act on each
