@@ -179,3 +179,11 @@ def test_relative_links_resolve(page):
         elif anchor and dest.suffix == ".md" and anchor not in _anchors(dest):
             bad.append(f"{target}: no heading with anchor #{anchor} in {_rel(dest)}")
     assert not bad, f"{_rel(page)}:\n" + "\n".join(bad)
+
+
+def test_every_registered_statement_is_stated_in_math_md():
+    """docs/math.md §5 names every statement the toolkit checks, by its id."""
+    from proofs_check import registry
+    section = MATH.read_text().split("## §5", 1)[1].split("## §6", 1)[0]
+    missing = [st.id for st in registry.statements() if f"`{st.id}`" not in section]
+    assert not missing, f"statements not described in docs/math.md §5: {missing}"
