@@ -83,14 +83,16 @@ axes[0].axvline(0.5, color="gray", lw=0.6)
 axes[0].set(xlabel="t = u_1^T (y - x_0)", ylabel="h(y)_1",
             title="the ramp phi: flat near 0 and r, steep in between")
 axes[0].legend(fontsize=8)
-plotting.plot_score_field(data, 0.1, ax=axes[1], n_grid=21,
+plotting.plot_score_field(data, 0.1, ax=axes[1], n_grid=21, geometry=True,
                           title="score of h_rho (rho = 0.1): ReLU boundaries and the balls")
 fig.tight_layout()
 
 # %% [markdown]
 # The steep middle piece crosses the identity at `t = r/2`: a fixed point, but an unstable one
 # (slope > 1). The dashed lines in the right panel are the ReLU boundaries (kinks); the red
-# circles are the balls `B(x_n, rho)` on which `h = x_n`.
+# circles are the balls `B(x_n, rho)` on which `h = x_n`. The arrows (length `log |s|`) point
+# into the corners of the square, and the corner `(1, 1)` (hollow diamond) attracts like the
+# training points: section 2.
 
 # %% [markdown]
 # ## 2. Virtual points
@@ -192,8 +194,8 @@ axes[1].plot(cc, [100 * np.mean(c < c0s) for c in cc], "--", color="k",
              label="Thm 4.4: share with c < c_0(y_0)")
 axes[1].plot(cs, 100 * np.array(measured), "o", color=plotting.CLASS_COLORS["boundary"],
              label="measured share off the vertices")
-axes[1].set(xlabel="c = rho / sigma", ylabel="endpoints (%)",
-            title="early stopping: more endpoints off the vertices as c falls")
+axes[1].set(xlabel="c = rho / sigma", ylabel="endpoints (%)")
+axes[1].set_title("early stopping: more endpoints off the vertices as c falls", fontsize=10)
 axes[1].legend(fontsize=8)
 fig.tight_layout()
 # the prediction is exact for every start (no tie c = c_0 among random starts)
