@@ -346,10 +346,14 @@ def test_public_strategy_api_has_one_definition_each_and_is_documented():
     for name in ("orthogonal_datasets", "equilateral_triangles", "obtuse_datasets", "any_dataset",
                  "rotations"):
         assert not hasattr(instances, name)
+    guide = (pathlib.Path(__file__).resolve().parent.parent / "docs" / "conjectures.md").read_text()
     for mod in (strategies, instances):
         for name in mod.__all__:
             obj = getattr(mod, name)
             assert not callable(obj) or obj.__doc__, f"{mod.__name__}.{name} has no docstring"
+            if callable(obj) and not isinstance(obj, type) or name in ("Instance", "REPORT_SIZES"):
+                assert f"`{name}(" in guide or f"`{name} " in guide or f"`{name}`" in guide, \
+                    f"{mod.__name__}.{name} is not in docs/conjectures.md"
 
 
 # -- obligations prove what the code computes -----------------------------------------------------
