@@ -140,12 +140,12 @@ for y0, a, b in zip(starts, score_paths, prob_paths):
     print(f"start {y0}: score flow -> {ca.cls:8}  probability flow -> {cb.cls}")
 
 # %% [markdown]
-# The score flow goes to the **closest vertex** (Thm 4.3): a training point or the virtual
-# point `(1, 1)`. The probability flow ends at a vertex for some starts but stops short for
-# others: on an edge of the square (a **boundary point**, a new sample that is neither a
-# training point nor a vertex) or, when both coordinates stop, inside it. Why? While the noise falls, the kinks `rho(s)` and `r - rho(s)` close in on
-# `0` and `r`; a coordinate on the steep middle piece is pushed away from `r/2` only for the
-# finite rescaled time the shrinking noise leaves it.
+# The score flow goes to the **closest vertex** (Thm 4.3): a training point or the virtual point
+# `(1, 1)`. The probability flow ends at a vertex for some starts but stops short for others: on
+# an edge of the square (a **boundary point**, a new sample that is neither a training point nor
+# a vertex) or, when both coordinates stop, inside it. Why? While the noise falls, the kinks
+# `rho(s)` and `r - rho(s)` close in on `0` and `r`; a coordinate on the steep middle piece is
+# pushed away from `r/2` only for the finite rescaled time the shrinking noise leaves it.
 
 # %% [markdown]
 # ## 4. Early stopping and the threshold `c_0`

@@ -176,7 +176,8 @@ assert result.status == "pass"
 # `false_claim.py` ("it always ends at a vertex") and `corrected_claim.py` (only when
 # `c > c_0`, Thm 4.4). In a shell, from the repository's root:
 #
-#     proofs-check run --file examples/claims/false_claim.py --file examples/claims/corrected_claim.py
+#     proofs-check run --file examples/claims/false_claim.py \
+#         --file examples/claims/corrected_claim.py
 #
 # Here we call the same entry point from Python (exit status 1: the false claim fails).
 

@@ -148,7 +148,8 @@ def complement_basis(U: np.ndarray) -> np.ndarray:
 
 
 #: Sizes of the theorem report's datasets (keyword arguments of the dataset strategies in
-#: :mod:`proofs_check.strategies`): ``N <= REPORT_MAX_N`` offsets, ``d = N .. N + REPORT_MAX_CODIM``.
+#: :mod:`proofs_check.strategies`): ``N <= REPORT_MAX_N`` offsets,
+#: ``d = N .. N + REPORT_MAX_CODIM``.
 REPORT_SIZES = {"max_N": REPORT_MAX_N, "extra_dims": REPORT_MAX_CODIM}
 #: The same for the equilateral triangle (3 points in a plane): ``d = 2 .. 2 + REPORT_MAX_CODIM``.
 REPORT_TRIANGLE_SIZES = {"max_d": 2 + REPORT_MAX_CODIM}

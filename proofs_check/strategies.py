@@ -301,5 +301,6 @@ def initial_points(draw, denoiser, where="generic", min_offset=1e-6, max_offset=
 
 
 __all__ = ["rotations", "orthogonal_datasets", "obtuse_simplices", "obtuse_simplices_to_regular",
-           "equilateral_triangles", "any_datasets", "regime_top", "low_noise_rhos", "initial_points", "PLACEMENTS", "EPS_LO", "EPS_HI",
+           "equilateral_triangles", "any_datasets", "regime_top", "low_noise_rhos", "initial_points",
+           "PLACEMENTS", "EPS_LO", "EPS_HI",
            "R_LO", "R_HI", "MAX_N"]

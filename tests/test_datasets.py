@@ -192,7 +192,7 @@ def test_unknown_model():
         min_cost_denoiser(OrthogonalDataset([[0, 0], [2, 0], [0, 3]]), 0.1, "taylr")
 
 
-# -- data files: exact strings and the example files ------------------------------------------------
+# -- data files: exact strings and the example files ---------------------------------------------
 @pytest.mark.parametrize("text, value", [
     ("3", 3), ("-3", -3), ("1/2", sp.Rational(1, 2)), (" -2 / 6 ", sp.Rational(-1, 3)),
     ("0.25", sp.Rational(1, 4)), (".5", sp.Rational(1, 2)), ("sqrt(3)/2", sp.sqrt(3) / 2),

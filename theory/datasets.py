@@ -339,7 +339,8 @@ def load_dataset(path) -> Dataset:
     for i, point in enumerate(data.get("points", []) if isinstance(data, dict) else []):
         for j, x in enumerate(point if isinstance(point, list) else []):
             if x is None or isinstance(x, (list, dict)):
-                what = "null" if x is None else f"a JSON {'array' if isinstance(x, list) else 'object'}"
+                what = ("null" if x is None
+                        else f"a JSON {'array' if isinstance(x, list) else 'object'}")
                 raise ShapeError(f"data file {path}: point {i}, coordinate {j} is {what}; every "
                                  "point must be a flat list of numbers")
     try:

@@ -4,8 +4,8 @@ from __future__ import annotations
 from theory.errors import MissingExtraError
 
 #: One line naming the extra; the command is run in the repository's root (the README's install).
-MISSING_MESSAGE = ("training needs JAX and optax, the 'train' extra: pip install -e \".[train]\" in the "
-                   "repository's root")
+MISSING_MESSAGE = ("training needs JAX and optax, the 'train' extra: "
+                   "pip install -e \".[train]\" in the repository's root")
 
 
 def load():
