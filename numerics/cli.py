@@ -49,7 +49,7 @@ from typing import Callable
 
 import numpy as np
 
-from theory.datasets import Dataset, from_json
+from theory.datasets import Dataset, load_dataset  # noqa: F401 (load_dataset: the CLIs' reader)
 from theory.denoisers import min_cost_denoiser
 from theory.errors import InputError, NotRepresentableError, OutOfRangeError, ShapeError
 from theory.pieces import MODELS
@@ -135,53 +135,6 @@ def _join_vectors(argv: list[str]) -> list[str]:
         out.append(tok)
         i += 1
     return out
-
-
-def load_dataset(path: str) -> Dataset:
-    """Read and validate a dataset file; errors name the file and what is wrong (one line each:
-    unreadable, not UTF-8, not JSON, nested too deeply, not an object with a string ``kind`` and a
-    list ``points``, and every error of the dataset's own validation)."""
-    try:
-        with open(path, encoding="utf-8") as fh:
-            data = json.load(fh)
-    except OSError as exc:
-        raise OSError(f"cannot read data file {path}: {exc.strerror or exc}") from None
-    except json.JSONDecodeError as exc:
-        raise InputError(f"data file {path} is not valid JSON: {exc}") from None
-    except UnicodeDecodeError as exc:
-        raise InputError(f"data file {path} is not UTF-8 text: {exc.reason}") from None
-    except RecursionError:
-        raise ShapeError(f"data file {path} is nested too deeply to read; a dataset file is "
-                         '{"kind": ..., "points": [[...], ...]}') from None
-    if isinstance(data, dict) and "kind" in data and not isinstance(data["kind"], str):
-        raise ShapeError(f"data file {path}: \"kind\" must be one of the strings orthogonal, obtuse, "
-                         f"equilateral, got {describe(data['kind'])}")
-    if isinstance(data, dict) and "points" in data and not isinstance(data["points"], list):
-        raise ShapeError(f"data file {path}: \"points\" must be a list of coordinate lists, got "
-                         f"{describe(data['points'])}")
-    if isinstance(data, dict) and isinstance(data.get("points"), list):
-        _check_json_points(data["points"], path)
-    try:
-        return from_json(data)
-    except ValueError as exc:
-        raise type(exc)(f"data file {path}: {exc}") from None
-    except (TypeError, AttributeError, RecursionError, OverflowError, ZeroDivisionError) as exc:
-        # a failure the dataset's own checks did not name: still one line naming the file
-        raise InputError(f"data file {path}: cannot validate the points "
-                         f"({type(exc).__name__}: {_one_line(exc)})") from None
-
-
-def _check_json_points(points: list, path: str) -> None:
-    """JSON structure of ``points``: a list of flat lists (``null``, lists or objects as
-    coordinates are named here; what a number means is the dataset's business)."""
-    for i, point in enumerate(points):
-        if not isinstance(point, list):
-            continue  # the dataset constructor names it
-        for j, x in enumerate(point):
-            if x is None or isinstance(x, (list, dict)):
-                what = "null" if x is None else f"a JSON {'array' if isinstance(x, list) else 'object'}"
-                raise ShapeError(f"data file {path}: point {i}, coordinate {j} is {what}; every "
-                                 "point must be a flat list of numbers")
 
 
 def _finite(value: float, name: str) -> float:

@@ -223,14 +223,15 @@ def kink_lines(dataset: Dataset, rho: float) -> list[tuple[np.ndarray, np.ndarra
 def plot_score_field(dataset: Dataset, rho_or_denoiser, ax=None, *, normalised: bool = True,
                      sigma: float | None = None, c: float = 1.0, lim=None, n_grid: int = 25,
                      kinks: bool = True, colorbar: bool = True, title: str | None = None,
-                     legend: bool = True):
+                     legend: bool = True, geometry: bool = False):
     """Arrows of the score ``s(y) = (h(y) - y)/sigma^2`` (eq. 10) of a 2-D dataset; return the axes.
 
     ``rho_or_denoiser``: a noise radius ``rho`` (the exact min-cost denoiser ``h_rho``, eq. 17 /
     App. B-C, at ``sigma = rho / c``; its ReLU boundaries and ``rho``-circles are drawn), or any
     callable ``h(Y) -> (n, 2)`` (then pass ``sigma``; default 1, i.e. the drift ``h(y) - y``).
     ``normalised``: arrows ``s log|s|/|s|`` (:func:`normalised_score`), else the raw score.
-    Arrow colour is ``log10 |s|`` either way.
+    Arrow colour is ``log10 |s|`` either way.  ``geometry``: also the hyperbox (or triangle) and
+    the virtual point (:func:`draw_geometry`), else the training points only.
     """
     if dataset.d != 2:
         raise ShapeError(f"plot_score_field draws planar data (d = 2), got d = {dataset.d}")
@@ -262,7 +263,10 @@ def plot_score_field(dataset: Dataset, rho_or_denoiser, ax=None, *, normalised: 
         ax.plot([], [], "--", color="tab:gray", label="ReLU boundaries")
         for x in P:
             ax.add_patch(plt.Circle(x, rho, fill=False, color="tab:red", lw=1))
-    ax.plot(P[:, 0], P[:, 1], **TRAINING_STYLE, label="training points")
+    if geometry:
+        draw_geometry(dataset, ax)
+    else:
+        ax.plot(P[:, 0], P[:, 1], **TRAINING_STYLE, label="training points")
     ax.set_xlim(*lim[0])
     ax.set_ylim(*lim[1])
     ax.set_aspect("equal")

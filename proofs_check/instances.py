@@ -1,17 +1,20 @@
-"""Instances of the statements and the Hypothesis strategies that generate them (docs/math.md §5).
+"""Instances of the statements and the builders that draw their parts (docs/math.md §5).
 
 An :class:`Instance` is one concrete case a check is run on: a validated dataset
-(:mod:`theory.datasets`), a score model, the noise parameters (``rho`` for the score flow; ``c``
-and ``sigma_max`` for the probability flow), an initial point and, for existential statements,
-the ``eps`` of the claim.  ``Instance.flows_command()`` renders it as a shell command for the
-``flows`` CLI, so a counterexample can be pasted and replayed.
+(:mod:`theory.datasets`), a score model, the noise parameters (``rho`` for the score flow; ``c``,
+``sigma_max`` and optionally ``sigma_min`` for the probability flow), an initial point and, for
+existential statements, the ``eps`` of the claim.  ``Instance.flows_command()`` renders it as a
+shell command for the ``flows`` CLI, so a counterexample can be pasted and replayed;
+``Instance.short()`` is a one-line summary.
 
-Strategies draw datasets of each geometry in a random dimension and rotation, with **exact**
-coordinates (rational rotations from the Cayley transform ``(I - S)(I + S)^{-1}`` of a rational
-skew-symmetric ``S``: exactly orthogonal) or float ones, and initial coordinates from named
-*regimes* that include the delicate places: within ``1e-15 .. 1e-3`` (relative) of a kink, of a
-midpoint ``r/2``, of a threshold ``c_0``.  Relations between draws are imposed with ``assume``
-(never an early return).
+The datasets themselves come from :mod:`proofs_check.strategies` (the one home of the dataset
+strategies; :data:`REPORT_SIZES` are the theorem report's sizes).  The builders here draw what
+goes with them: coordinates in named *regimes* that include the delicate places
+(:func:`coordinate`: within ``1e-15 .. 1e-3`` relative of a kink or a midpoint ``r/2``, exactly
+on a kink), points from coordinates (:func:`point_from_coordinates`), tiny offsets, fractions,
+models and integration methods, and the geometry helpers :func:`frame`,
+:func:`complement_basis`, :func:`rho_max`.  Relations between draws are imposed with ``assume``
+(never an early return).  Public API: ``__all__``.
 """
 from __future__ import annotations
 
@@ -21,16 +24,15 @@ import shlex
 from dataclasses import dataclass
 
 import numpy as np
-import sympy as sp
 from hypothesis import strategies as st
 
-from theory.datasets import (Dataset, EquilateralTriangle, ObtuseSimplex, OrthogonalDataset,
-                             RidgeDataset)
+from theory.datasets import Dataset, EquilateralTriangle, RidgeDataset
 
-#: Largest number of training offsets drawn (3^N activation patterns; N = 3 keeps a check fast).
-MAX_N = 3
-#: Largest number of extra ambient dimensions beyond the data span (d = N + codim).
-MAX_CODIM = 2
+#: The theorem report's largest number of training offsets (3^N activation patterns; N = 3 keeps
+#: a check fast; the strategies' own default, ``strategies.MAX_N``, is larger).
+REPORT_MAX_N = 3
+#: The theorem report's largest number of extra ambient dimensions beyond the data span.
+REPORT_MAX_CODIM = 2
 
 
 # -- instances --------------------------------------------------------------------------------
@@ -145,107 +147,21 @@ def complement_basis(U: np.ndarray) -> np.ndarray:
     return q[:, k:d].T
 
 
-# -- datasets ---------------------------------------------------------------------------------
-def _cayley(S: sp.Matrix) -> sp.Matrix:
-    """``(I - S)(I + S)^{-1}``: exactly orthogonal for a rational skew-symmetric ``S``."""
-    eye = sp.eye(S.rows)
-    return (eye - S) * (eye + S).inv()
-
-
-@st.composite
-def rotations(draw, d: int, exact: bool):
-    """A ``d x d`` orthogonal matrix: exact rational (Cayley) or float (QR of a Gaussian)."""
-    if exact:
-        entries = draw(st.lists(st.integers(-2, 2), min_size=d * (d - 1) // 2,
-                                max_size=d * (d - 1) // 2))
-        S = sp.zeros(d, d)
-        k = 0
-        for i in range(d):
-            for j in range(i + 1, d):
-                S[i, j] = sp.Rational(entries[k], 2)
-                S[j, i] = -S[i, j]
-                k += 1
-        return _cayley(S)
-    seed = draw(st.integers(0, 2 ** 32 - 1))
-    q, rr = np.linalg.qr(np.random.default_rng(seed).normal(size=(d, d)))
-    return q * np.sign(np.diag(rr))
-
-
-@st.composite
-def orthogonal_datasets(draw, min_N: int = 1, max_N: int = MAX_N, exact=None):
-    """An :class:`~theory.datasets.OrthogonalDataset`: apex plus ``N`` rotated orthogonal offsets
-    of random lengths in ``d = N + codim`` dimensions."""
-    N = draw(st.integers(min_N, max_N))
-    d = N + draw(st.integers(0, MAX_CODIM))
-    is_exact = draw(st.booleans()) if exact is None else exact
-    Q = draw(rotations(d, is_exact))
-    if is_exact:
-        radii = [sp.Rational(draw(st.integers(2, 8)), 2) for _ in range(N)]
-        apex = sp.Matrix([sp.Rational(draw(st.integers(-4, 4)), 2) for _ in range(d)])
-        points = [apex] + [apex + radii[n] * Q[:, n] for n in range(N)]
-        return OrthogonalDataset([list(p) for p in points])
-    radii = [draw(st.floats(0.5, 4.0)) for _ in range(N)]
-    apex = np.array([draw(st.floats(-2.0, 2.0)) for _ in range(d)])
-    points = [apex] + [apex + radii[n] * Q[:, n] for n in range(N)]
-    return OrthogonalDataset([list(map(float, p)) for p in points])
-
-
-@st.composite
-def obtuse_datasets(draw, min_N: int = 2, max_N: int = MAX_N, exact=None, min_lam: float = 0.05):
-    """An :class:`~theory.datasets.ObtuseSimplex`: offsets ``w_n = q_n - lam_n m`` (``q_n``
-    orthonormal, ``m`` their mean), rescaled; ``w_i . w_j = (lam_i lam_j - lam_i - lam_j)/N < 0``
-    for ``lam in (0, 1]``, from near-orthogonal (small ``lam``) to near-regular."""
-    N = draw(st.integers(min_N, max_N))
-    d = N + draw(st.integers(0, MAX_CODIM))
-    is_exact = draw(st.booleans()) if exact is None else exact
-    Q = draw(rotations(d, is_exact))
-    if is_exact:
-        lam = [sp.Rational(draw(st.integers(max(1, int(min_lam * 10)), 9)), 10) for _ in range(N)]
-        scale = [draw(st.integers(1, 4)) for _ in range(N)]
-        mean = sum((Q[:, n] for n in range(N)), sp.zeros(d, 1)) / N
-        apex = sp.Matrix([sp.Rational(draw(st.integers(-2, 2)), 2) for _ in range(d)])
-        points = [apex] + [apex + scale[n] * (Q[:, n] - lam[n] * mean) for n in range(N)]
-        return ObtuseSimplex([list(p) for p in points])
-    lam = [draw(st.floats(min_lam, 0.95)) for _ in range(N)]
-    radii = [draw(st.floats(0.5, 4.0)) for _ in range(N)]
-    mean = Q[:, :N].mean(axis=1)
-    apex = np.array([draw(st.floats(-1.0, 1.0)) for _ in range(d)])
-    W = [Q[:, n] - lam[n] * mean for n in range(N)]
-    points = [apex] + [apex + radii[n] * w / np.linalg.norm(w) for n, w in enumerate(W)]
-    return ObtuseSimplex([list(map(float, p)) for p in points])
-
-
-@st.composite
-def equilateral_triangles(draw, exact=None):
-    """An :class:`~theory.datasets.EquilateralTriangle` in a random plane of ``R^d``."""
-    d = 2 + draw(st.integers(0, MAX_CODIM))
-    is_exact = draw(st.booleans()) if exact is None else exact
-    Q = draw(rotations(d, is_exact))
-    if is_exact:
-        R = sp.Rational(draw(st.integers(2, 8)), 2)
-        centre = sp.Matrix([sp.Rational(draw(st.integers(-2, 2)), 2) for _ in range(d)])
-        cs = [(sp.Integer(1), sp.Integer(0)), (-sp.Rational(1, 2), sp.sqrt(3) / 2),
-              (-sp.Rational(1, 2), -sp.sqrt(3) / 2)]
-        points = [centre + R * (a * Q[:, 0] + b * Q[:, 1]) for a, b in cs]
-        return EquilateralTriangle([list(p) for p in points])
-    R = draw(st.floats(0.5, 4.0))
-    theta = draw(st.floats(0.0, 2 * math.pi))
-    centre = np.array([draw(st.floats(-1.0, 1.0)) for _ in range(d)])
-    points = [centre + R * (math.cos(theta + 2 * math.pi * k / 3) * Q[:, 0]
-                            + math.sin(theta + 2 * math.pi * k / 3) * Q[:, 1]) for k in range(3)]
-    return EquilateralTriangle([list(map(float, p)) for p in points])
-
-
-def any_dataset(exact=None):
-    """One of the three geometries at the report's sizes (float or exact: drawn)."""
-    return st.one_of(orthogonal_datasets(exact=exact), obtuse_datasets(exact=exact),
-                     equilateral_triangles(exact=exact))
+#: Sizes of the theorem report's datasets (keyword arguments of the dataset strategies in
+#: :mod:`proofs_check.strategies`): ``N <= REPORT_MAX_N`` offsets,
+#: ``d = N .. N + REPORT_MAX_CODIM``.
+REPORT_SIZES = {"max_N": REPORT_MAX_N, "extra_dims": REPORT_MAX_CODIM}
+#: The same for the equilateral triangle (3 points in a plane): ``d = 2 .. 2 + REPORT_MAX_CODIM``.
+REPORT_TRIANGLE_SIZES = {"max_d": 2 + REPORT_MAX_CODIM}
 
 
 # -- scalar draws -----------------------------------------------------------------------------
-def tiny():
-    """A relative offset in ``[1e-15, 1e-3]`` (log-uniform), for starts near kinks/thresholds."""
-    return st.integers(3, 15).map(lambda k: 10.0 ** (-k))
+def tiny(smallest: float = 1e-15):
+    """A relative offset ``10^-k`` in ``[smallest, 1e-3]`` (log-uniform in ``k``), for starts near
+    kinks/thresholds.  ``1e-15`` is float64's resolution; a check that integrates away from an
+    unstable fixed point resolves less (the rounding of the start and of the fixed point, ~1e-16
+    relative, then decides the side): pass ``smallest=DECIDE_RTOL`` there."""
+    return st.integers(3, round(-math.log10(smallest))).map(lambda k: 10.0 ** (-k))
 
 
 def fraction(lo: float = 0.02, hi: float = 0.95):
@@ -325,9 +241,10 @@ def rho_max(dataset: Dataset) -> float:
 
 
 def is_ridge(dataset) -> bool:
+    """Apex-and-offsets data (orthogonal or obtuse), as opposed to the triangle."""
     return isinstance(dataset, RidgeDataset)
 
 
-__all__ = ["Instance", "orthogonal_datasets", "obtuse_datasets", "equilateral_triangles",
-           "any_dataset", "coordinate", "point_from_coordinates", "tiny", "fraction", "models",
-           "methods", "rho_max", "frame", "complement_basis", "REGIMES"]
+__all__ = ["Instance", "coordinate", "point_from_coordinates", "tiny", "fraction", "models",
+           "methods", "rho_max", "frame", "complement_basis", "is_ridge", "REGIMES",
+           "REPORT_MAX_N", "REPORT_MAX_CODIM", "REPORT_SIZES", "REPORT_TRIANGLE_SIZES"]

@@ -1,5 +1,6 @@
 """Hypothesis strategies for the toolkit's datasets, noise radii and initial points — the ONE place
-they are defined (``proofs_check`` and ``tests`` import them).
+they are defined: the built-in statements, your own statements in a ``--file`` and the tests all
+import them (docs/conjectures.md, "Building instances").  Public API: ``__all__``.
 
 Every dataset strategy returns a validated :mod:`theory.datasets` object whose geometric
 hypothesis holds *by construction* (no rejection sampling), so shrinking stays effective:
@@ -8,10 +9,18 @@ hypothesis holds *by construction* (no rejection sampling), so shrinking stays e
   eq. 17); float data randomly rotated, or exact (integer / rational, axis-aligned up to a
   permutation and signs of the coordinates, optionally an exact rational rotation).
 * :func:`obtuse_simplices` — offsets ``r_n (e_n - sum_{m != n} eps_{nm} e_m)`` with
-  ``eps in [EPS_LO, EPS_HI]``: pairwise obtuse and independent for ``N <= 5`` (see
+  ``eps in [EPS_LO, EPS_HI]``: mildly obtuse and independent for ``N <= 5`` (see
   :func:`obtuse_simplices` for the two inequalities), then rotated (Prop. D.1, eq. 36).
+* :func:`obtuse_simplices_to_regular` — offsets ``q_n - lam_n mean(q)``: from near-orthogonal
+  (small ``lam``) to near-regular simplices, where Thm B.1's criterion bites (the theorem
+  report's obtuse data).
 * :func:`equilateral_triangles` — random centroid, circumradius, rotation, ``d >= 2``
   (Prop. D.2, eq. 37).
+
+``exact=None`` draws float or exact coordinates (both are exercised); :func:`rotations` draws the
+random orthogonal frames (exact rational ones from a Cayley transform).  Instances of the
+statements (dataset + model + parameters + start) and the per-coordinate draws near kinks and
+midpoints are built in :mod:`proofs_check.instances`.
 
 :func:`low_noise_rhos` draws a radius inside the low-noise regime and :func:`initial_points`
 draws starting points near kinks, near midpoints ``r_n/2`` or generic ones.
@@ -38,22 +47,31 @@ R_LO, R_HI = 0.5, 3.0
 MAX_N = 5
 
 
-def _seeded_rotation(seed: int, d: int) -> np.ndarray:
-    """A random orthogonal ``d x d`` matrix: QR of a Gaussian matrix (sign-fixed)."""
-    rng = np.random.default_rng(seed)
+@st.composite
+def rotations(draw, d: int, exact: bool = False):
+    """A random ``d x d`` orthogonal matrix.
+
+    ``exact=False``: a NumPy array, QR of a Gaussian matrix from a drawn seed (sign-fixed, so the
+    seed determines it).  ``exact=True``: a SymPy matrix, the Cayley transform
+    ``(I - S)(I + S)^{-1}`` of a skew-symmetric ``S`` with entries in ``{0, +-1/2, +-1}``: exactly
+    orthogonal and rational (``I + S`` is invertible for every real skew-symmetric ``S``).
+    """
+    if exact:
+        S = sp.zeros(d, d)
+        for i in range(d):
+            for j in range(i + 1, d):
+                S[i, j] = sp.Rational(draw(st.integers(-2, 2)), 2)
+                S[j, i] = -S[i, j]
+        eye = sp.eye(d)
+        return (eye - S) * (eye + S).inv()
+    rng = np.random.default_rng(draw(st.integers(0, 2 ** 32 - 1)))
     Q, R = np.linalg.qr(rng.normal(size=(d, d)))
     return Q * np.sign(np.diag(R))
 
 
-def _cayley_rotation(draw, d: int) -> sp.Matrix:
-    """An exact rational orthogonal matrix: Cayley transform ``(I - K)(I + K)^{-1}`` of a small
-    integer skew-symmetric ``K`` (``I + K`` is always invertible)."""
-    K = sp.zeros(d, d)
-    for i in range(d):
-        for j in range(i + 1, d):
-            k = draw(st.integers(-1, 1))
-            K[i, j], K[j, i] = k, -k
-    return (sp.eye(d) - K) * (sp.eye(d) + K).inv()
+def _exactness(draw, exact):
+    """``exact=None``: drawn (float and exact data are both exercised)."""
+    return draw(st.booleans()) if exact is None else exact
 
 
 def _radii(draw, N: int, exact: bool) -> list:
@@ -88,7 +106,9 @@ def orthogonal_datasets(draw, N=None, min_N=1, max_N=MAX_N, extra_dims=3, exact=
     ``q_n`` columns of a random rotation (QR of a Gaussian matrix from a drawn seed).
     ``exact=True``: half-integer radii and apex, offsets ``+-r_n e_{pi(n)}`` for a random
     permutation ``pi``; ``rotate`` (``None``: drawn) applies an exact rational Cayley rotation.
+    ``exact=None``: drawn.
     """
+    exact = _exactness(draw, exact)
     N, d = _dimensions(draw, N, min_N, max_N, extra_dims)
     radii = _radii(draw, N, exact)
     apex = _apex(draw, d, exact, with_apex)
@@ -98,11 +118,11 @@ def orthogonal_datasets(draw, N=None, min_N=1, max_N=MAX_N, extra_dims=3, exact=
         offsets = [sp.Matrix([s * r if i == a else 0 for i in range(d)])
                    for r, a, s in zip(radii, axes, signs)]
         if draw(st.booleans()) if rotate is None else rotate:
-            Q = _cayley_rotation(draw, d)
+            Q = draw(rotations(d, exact=True))
             offsets = [Q * v for v in offsets]
         points = [apex] + [[a + v for a, v in zip(apex, off)] for off in offsets]
     else:
-        Q = _seeded_rotation(draw(st.integers(0, 2 ** 32 - 1)), d)
+        Q = draw(rotations(d))
         x0 = np.array(apex, dtype=float)
         points = [x0] + [x0 + r * Q[:, n] for n, r in enumerate(radii)]
         points = [[float(x) for x in p] for p in points]
@@ -119,8 +139,9 @@ def obtuse_simplices(draw, N=None, min_N=2, max_N=MAX_N, extra_dims=3, exact=Fal
     scales ``s_n`` in ``[R_LO, R_HI]``, embedded in ``d`` in ``[N, N + extra_dims]``.  Float data
     is rotated by a seeded random rotation; exact data (``exact=True``) has rational ``eps`` and
     scales and stays axis-aligned up to a permutation of the coordinates (``r_n`` then involve
-    square roots).
+    square roots).  ``exact=None``: drawn.
     """
+    exact = _exactness(draw, exact)
     N, d = _dimensions(draw, N, min_N, max_N, extra_dims)
     if N > MAX_N:
         raise ValueError(f"obtuse_simplices guarantees obtuse angles only for N <= {MAX_N}")
@@ -137,7 +158,7 @@ def obtuse_simplices(draw, N=None, min_N=2, max_N=MAX_N, extra_dims=3, exact=Fal
                 offsets[n][axes[i]] = scales[n] * sp.Rational(rows[n][i])
         points = [apex] + [[a + v for a, v in zip(apex, off)] for off in offsets]
     else:
-        Q = _seeded_rotation(draw(st.integers(0, 2 ** 32 - 1)), d)
+        Q = draw(rotations(d))
         x0 = np.array(apex, dtype=float)
         points = [x0] + [x0 + s * Q @ np.array([float(v) for v in row])
                          for s, row in zip(scales, rows)]
@@ -153,7 +174,9 @@ def equilateral_triangles(draw, min_d=2, max_d=5, exact=False):
     ``[min_d, max_d]``.  Float data: vertices ``m + R (cos a_n p + sin a_n q)``, ``a_n = a +
     2 pi n/3``, with ``p, q`` two columns of a seeded random rotation.  Exact data: the triangle
     ``R (1, 0), R (-1/2, +-sqrt(3)/2)`` in two randomly chosen coordinates, rational centroid.
+    ``exact=None``: drawn.
     """
+    exact = _exactness(draw, exact)
     d = draw(st.integers(max(2, min_d), max_d))
     R = _radii(draw, 1, exact)[0]
     m = _apex(draw, d, exact, True)
@@ -167,13 +190,46 @@ def equilateral_triangles(draw, min_d=2, max_d=5, exact=False):
             p[j] += b
             points.append(p)
     else:
-        Q = _seeded_rotation(draw(st.integers(0, 2 ** 32 - 1)), d)
+        Q = draw(rotations(d))
         angle = draw(st.floats(0, 2 * np.pi))
         c = np.array(m, dtype=float)
         points = [c + R * (np.cos(angle + 2 * np.pi * n / 3) * Q[:, 0]
                            + np.sin(angle + 2 * np.pi * n / 3) * Q[:, 1]) for n in range(3)]
         points = [[float(x) for x in p] for p in points]
     return EquilateralTriangle(points)
+
+
+@st.composite
+def obtuse_simplices_to_regular(draw, N=None, min_N=2, max_N=MAX_N, extra_dims=3, exact=False,
+                                min_lam=0.05):
+    """An :class:`~theory.datasets.ObtuseSimplex` from near-orthogonal to near-regular.
+
+    Offsets ``w_n = q_n - lam_n m`` (``q_n`` orthonormal columns of a random rotation, ``m``
+    their mean) with ``lam_n`` in ``[min_lam, 0.95]``: ``w_i . w_j = (lam_i lam_j - lam_i -
+    lam_j)/N < 0`` for ``lam in (0, 1]`` (obtuse for every ``N``), independent since ``lam < 1``.
+    Float data: each offset rescaled to a radius in ``[R_LO, R_HI]``, apex in ``[-1, 1]^d``.
+    Exact data (``exact=True``): rational ``lam`` (tenths), integer scales 1..4 (``r_n`` then
+    involve square roots), exact Cayley rotation, half-integer apex.  ``exact=None``: drawn.
+    Compared with :func:`obtuse_simplices` (mildly obtuse, ``N <= 5``) this family reaches the
+    near-regular simplices where Thm B.1's criterion bites.
+    """
+    exact = _exactness(draw, exact)
+    N, d = _dimensions(draw, N, min_N, max_N, extra_dims)
+    Q = draw(rotations(d, exact))
+    if exact:
+        lam = [sp.Rational(draw(st.integers(max(1, int(min_lam * 10)), 9)), 10) for _ in range(N)]
+        scale = [draw(st.integers(1, 4)) for _ in range(N)]
+        mean = sum((Q[:, n] for n in range(N)), sp.zeros(d, 1)) / N
+        apex = sp.Matrix([sp.Rational(draw(st.integers(-2, 2)), 2) for _ in range(d)])
+        points = [apex] + [apex + scale[n] * (Q[:, n] - lam[n] * mean) for n in range(N)]
+        return ObtuseSimplex([list(p) for p in points])
+    lam = [draw(st.floats(min_lam, 0.95)) for _ in range(N)]
+    radii = [draw(st.floats(R_LO, R_HI)) for _ in range(N)]
+    mean = Q[:, :N].mean(axis=1)
+    apex = np.array([draw(st.floats(-1.0, 1.0)) for _ in range(d)])
+    W = [Q[:, n] - lam[n] * mean for n in range(N)]
+    points = [apex] + [apex + radii[n] * w / np.linalg.norm(w) for n, w in enumerate(W)]
+    return ObtuseSimplex([list(map(float, p)) for p in points])
 
 
 def any_datasets(exact=False, max_N=MAX_N):
@@ -244,6 +300,7 @@ def initial_points(draw, denoiser, where="generic", min_offset=1e-6, max_offset=
     return o + z
 
 
-__all__ = ["orthogonal_datasets", "obtuse_simplices", "equilateral_triangles", "any_datasets",
-           "regime_top", "low_noise_rhos", "initial_points", "PLACEMENTS", "EPS_LO", "EPS_HI",
+__all__ = ["rotations", "orthogonal_datasets", "obtuse_simplices", "obtuse_simplices_to_regular",
+           "equilateral_triangles", "any_datasets", "regime_top", "low_noise_rhos", "initial_points",
+           "PLACEMENTS", "EPS_LO", "EPS_HI",
            "R_LO", "R_HI", "MAX_N"]

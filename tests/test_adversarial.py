@@ -82,7 +82,8 @@ MALFORMED_FILES = {
     "points a string": json.dumps({"kind": "orthogonal", "points": "abc"}),
     "flat points": json.dumps({"kind": "orthogonal", "points": [0, 1, 2]}),
     "no points": json.dumps({"kind": "orthogonal", "points": []}),
-    "string coordinate": json.dumps({"kind": "orthogonal", "points": [[0, 0], ["1", 0], [0, 1]]}),
+    # a string is an exact number ("1", "1/2", "sqrt(3)/2"); anything else is one line
+    "string coordinate": json.dumps({"kind": "orthogonal", "points": [[0, 0], ["one", 0], [0, 1]]}),
     "boolean coordinate": json.dumps({"kind": "orthogonal", "points": [[0, 0], [True, 0], [0, 1]]}),
     "NaN coordinate": '{"kind": "orthogonal", "points": [[0, 0], [NaN, 0], [0, 1]]}',
     "Infinity coordinate": '{"kind": "orthogonal", "points": [[0, 0], [Infinity, 0], [0, 1]]}',
@@ -264,7 +265,7 @@ def test_refused_scheduler_fails_fast(data_dir):
 
 def test_scheduler_without_dask_names_the_extra(monkeypatch):
     monkeypatch.setitem(sys.modules, "dask.distributed", None)  # import fails as if missing
-    with pytest.raises(MissingExtraError, match=r"memorization-flows\[dask\]"):
+    with pytest.raises(MissingExtraError, match=r"the 'dask' extra: pip install -e \"\.\[dask\]\""):
         _runtime.parallel_map(abs, [1, 2], scheduler="tcp://127.0.0.1:8786", progress=False)
 
 

@@ -33,6 +33,10 @@ def files(tmp_path):
                                                                             [1, 1]]}),
         "nan": write("nan.json", '{"kind": "orthogonal", "points": [[0, 0], [NaN, 0]]}'),
         "no_points": write("nopts.json", {"kind": "orthogonal"}),
+        "bad_string": write("badstr.json", {"kind": "obtuse", "points": [[0, 0], ["1/0", 0],
+                                                                          ["-2/5", "nine"]]}),
+        "code_string": write("code.json", {"kind": "orthogonal", "points": [
+            [0, 0], ["__import__('os').system('false')", 0], [0, 1]]}),
         "missing": str(tmp_path / "does_not_exist.json"),
     }
 
@@ -156,6 +160,8 @@ def test_endpoint_probability_flow_with_sigma_min(capsys, files):
     ("not_orth", "not orthogonal"),
     ("nan", "is nan"),
     ("no_points", "must be a JSON object"),
+    ("bad_string", "point 1, coordinate 0: '1/0' divides by zero"),
+    ("code_string", "point 1, coordinate 0: cannot read \"__import__"),
 ])
 def test_bad_data_files_exit_1_with_one_line(capsys, files, key, fragment):
     code, out, err = run(capsys, "classify", "--data", files[key], "--y", "0,0")

@@ -3,6 +3,7 @@ and one test per invalid-input class, each checking the specific error and what 
 import math
 import re
 import warnings
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -16,6 +17,7 @@ from theory import (GEOMETRY_RTOL, RHO, BallsOverlapError, DuplicatePointError,
                     NotMinimalWarning, NotObtuseError, NotOrthogonalError, NotSimplexError,
                     ObtuseSimplex, OrthogonalDataset, ShapeError, equilateral_rho_star, from_json,
                     min_cost_denoiser)
+from theory.datasets import exact_number, load_dataset
 
 #: float64 rotations of O(1)-sized data reproduce lengths to ~1e-15; 1e-12 is a safe margin.
 FLOAT_ATOL = 1e-12
@@ -188,3 +190,53 @@ def test_taylor_model_on_equilateral(model):
 def test_unknown_model():
     with pytest.raises(ValueError, match="unknown score model 'taylr'"):
         min_cost_denoiser(OrthogonalDataset([[0, 0], [2, 0], [0, 3]]), 0.1, "taylr")
+
+
+# -- data files: exact strings and the example files ---------------------------------------------
+@pytest.mark.parametrize("text, value", [
+    ("3", 3), ("-3", -3), ("1/2", sp.Rational(1, 2)), (" -2 / 6 ", sp.Rational(-1, 3)),
+    ("0.25", sp.Rational(1, 4)), (".5", sp.Rational(1, 2)), ("sqrt(3)/2", sp.sqrt(3) / 2),
+    ("-3*sqrt(2)/4", -3 * sp.sqrt(2) / 4), ("2sqrt(5)", 2 * sp.sqrt(5)), ("+sqrt(9)", 3),
+])
+def test_exact_strings_are_exact_numbers(text, value):
+    x = exact_number(text, "point 1, coordinate 0")
+    assert x == value and not x.has(sp.Float)
+
+
+@pytest.mark.parametrize("text, fragment", [
+    ("1/0", "divides by zero"), ("x/2", "cannot read"), ("sqrt(-3)", "cannot read"),
+    ("2**3", "cannot read"), ("1e3", "cannot read"), ("", "cannot read"),
+    ("__import__('os')", "cannot read"), ("3*", "cannot read"),
+])
+def test_bad_exact_strings_are_one_line_naming_the_field(text, fragment):
+    with pytest.raises(ShapeError) as exc:
+        from_json({"kind": "orthogonal", "points": [[0, 0], [1, 0], [0, text]]})
+    msg = str(exc.value)
+    assert msg.startswith("point 2, coordinate 1: ") and fragment in msg and "\n" not in msg
+    assert '"1/2"' in msg  # says what to write instead
+
+
+def test_exact_string_data_is_checked_exactly():
+    tri = from_json({"kind": "equilateral",
+                     "points": [[0, 1], ["-sqrt(3)/2", "-1/2"], ["sqrt(3)/2", "-1/2"]]})
+    assert tri.exact and tri.R == 1
+    # one digit off is not equilateral: exact data has no tolerance
+    with pytest.raises(NotEquilateralError):
+        from_json({"kind": "equilateral",
+                   "points": [[0, 1], ["-0.866", "-1/2"], ["0.866", "-1/2"]]})
+    mixed = from_json({"kind": "orthogonal", "points": [[0, 0], ["1/3", 0], [0, 0.5]]})
+    assert not mixed.exact  # one float makes the data float
+
+
+EXAMPLES = Path(__file__).resolve().parent.parent / "examples" / "data"
+
+
+@pytest.mark.parametrize("name, kind, exact", [
+    ("orthogonal.json", "orthogonal", True), ("obtuse.json", "obtuse", True),
+    ("equilateral.json", "equilateral", True), ("segment.json", "general", False),
+])
+def test_example_data_files_load(name, kind, exact):
+    ds = load_dataset(EXAMPLES / name)
+    assert ds.kind == kind and ds.exact == exact
+    assert sorted(p.name for p in EXAMPLES.glob("*.json")) == [
+        "equilateral.json", "obtuse.json", "orthogonal.json", "segment.json"]

@@ -1,7 +1,8 @@
 """Every code example in ``docs/**/*.md`` runs, so the docs cannot rot.
 
 * ```` ```python ```` blocks of one page run in order in one namespace (later blocks may use
-  earlier names), in a temporary working directory.  A block whose first line is
+  earlier names), in a temporary working directory where ``examples/`` (the dataset and claim
+  files) is reachable as from the repository's root.  A block whose first line is
   ``# doctest: skip`` is not run (for fragments that are not self-contained; use sparingly).
 * ```` ```bash ```` / ```` ```console ```` lines starting with ``flows experiment`` are run
   through :func:`numerics.cli.main` with ``--quick``, ``--workers 1`` and ``--no-progress``
@@ -46,10 +47,17 @@ def test_docs_exist():
     assert PY_PAGES, "no python examples found in docs/"
 
 
+def _in_a_root_like_directory(tmp_path, monkeypatch):
+    """Work in ``tmp_path`` (files the examples write land there) with ``examples/`` visible as
+    from the repository's root, where the docs tell the reader to run them."""
+    (tmp_path / "examples").symlink_to(ROOT / "examples", target_is_directory=True)
+    monkeypatch.chdir(tmp_path)
+
+
 @pytest.mark.parametrize("page", PY_PAGES, ids=_id)
 def test_python_examples_run(page, tmp_path, monkeypatch):
     monkeypatch.syspath_prepend(str(ROOT))  # the packages, whatever the working directory
-    monkeypatch.chdir(tmp_path)
+    _in_a_root_like_directory(tmp_path, monkeypatch)
     namespace = {"__name__": f"docs_{page.stem}"}
     for i, code in enumerate(blocks(page, {"python"})):
         if code.lstrip().startswith("# doctest: skip"):
@@ -75,7 +83,7 @@ def _shell_commands(page: Path) -> list[list[str]]:
 @pytest.mark.parametrize("page", SHELL_PAGES, ids=_id)
 def test_flows_commands_run(page, tmp_path, monkeypatch, capsys):
     from numerics.cli import main
-    monkeypatch.chdir(tmp_path)
+    _in_a_root_like_directory(tmp_path, monkeypatch)
     for argv in _shell_commands(page):
         if argv[0] == "experiment":
             if "--out" in argv:

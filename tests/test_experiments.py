@@ -219,8 +219,8 @@ def test_experiment_help_lists_every_parameter_with_default(name, capsys):
     assert prms, f"{name} declares no PARAMETERS"
     for prm in prms:
         assert prm.option in text, prm.option
-        if prm.default is not None:
-            assert f"default: {show(prm.default)}" in text, prm.name
+        shown = "none" if prm.default is None else show(prm.default)
+        assert f"default: {shown}" in text, prm.name
 
 
 def test_experiment_override_beats_quick_and_summary_is_printed(tmp_path, capsys):

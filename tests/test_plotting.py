@@ -75,6 +75,14 @@ def test_score_field_arrows_and_kinks(normalised):
     assert len(ax.patches) == 3  # the rho-circles around the three training points
 
 
+def test_score_field_with_geometry_marks_the_virtual_point():
+    ax = plotting.plot_score_field(orthonormal_dataset(2), 0.1, n_grid=5, geometry=True)
+    labels = [ln.get_label() for ln in ax.get_lines()]
+    assert {"hyperbox", "virtual point", "training points"} <= set(labels)
+    vp = next(ln for ln in ax.get_lines() if ln.get_label() == "virtual point")
+    np.testing.assert_allclose(np.column_stack(vp.get_data()), [[1, 1]])
+
+
 def test_normalised_score_is_log_length_and_never_reverses():
     S = np.array([[3.0, 4.0], [0.3, 0.4], [0.0, 0.0]])
     N = plotting.normalised_score(S)

@@ -12,7 +12,7 @@ from functools import partial
 import pytest
 from hypothesis import strategies as st
 
-from proofs_check import cli, instances as inst, registry, runner
+from proofs_check import cli, instances as inst, registry, runner, strategies as pcs
 from proofs_check.registry import Margin, Statement, combine
 from proofs_check.statements import sec4
 from theory.datasets import OrthogonalDataset
@@ -126,7 +126,7 @@ class UncheckedOrthogonal(OrthogonalDataset):
 
 
 def test_non_orthogonal_data_passed_as_orthogonal_is_caught():
-    fake = inst.obtuse_datasets(min_lam=0.5, exact=False).map(
+    fake = pcs.obtuse_simplices_to_regular(max_N=3, extra_dims=2, min_lam=0.5).map(
         lambda ds: UncheckedOrthogonal(ds.to_json()["points"]))
 
     @st.composite
@@ -340,12 +340,20 @@ def test_bad_statement_files_are_one_line(tmp_path, capsys, body, needle):
     assert err.startswith("proofs-check: error: --file") and needle in err and "\n" not in err
 
 
-def test_public_strategy_api_is_documented():
+def test_public_strategy_api_has_one_definition_each_and_is_documented():
     from proofs_check import instances, strategies
+    assert set(strategies.__all__).isdisjoint(instances.__all__)
+    for name in ("orthogonal_datasets", "equilateral_triangles", "obtuse_datasets", "any_dataset",
+                 "rotations"):
+        assert not hasattr(instances, name)
+    guide = (pathlib.Path(__file__).resolve().parent.parent / "docs" / "conjectures.md").read_text()
     for mod in (strategies, instances):
         for name in mod.__all__:
             obj = getattr(mod, name)
             assert not callable(obj) or obj.__doc__, f"{mod.__name__}.{name} has no docstring"
+            if callable(obj) and not isinstance(obj, type) or name in ("Instance", "REPORT_SIZES"):
+                assert f"`{name}(" in guide or f"`{name} " in guide or f"`{name}`" in guide, \
+                    f"{mod.__name__}.{name} is not in docs/conjectures.md"
 
 
 # -- obligations prove what the code computes -----------------------------------------------------

@@ -176,8 +176,8 @@ def test_missing_jax_is_one_line(monkeypatch):
     monkeypatch.setattr(builtins, "__import__", fake)
     with pytest.raises(MissingExtraError) as exc:
         train_denoiser(DATA["orthogonal"](), rho=RHO, progress=False)
-    assert str(exc.value) == ("training needs JAX and optax: pip install "
-                              "'memorization-flows[train]'")
+    assert str(exc.value) == ("training needs JAX and optax, the 'train' extra: pip install -e "
+                              "\".[train]\" in the repository's root")
     assert PROTOCOLS == ("al", "adam", "adam-wd", "dropout") and training.DEFAULTS
 
 

@@ -9,13 +9,14 @@ naming the offending point or pair (1-based offset indices ``n`` as in the paper
 from __future__ import annotations
 
 import math
+import re
 from itertools import combinations
 
 import mpmath
 import sympy as sp
 
-from .errors import (DuplicatePointError, NonFiniteError, NotEquilateralError, NotObtuseError,
-                     NotOrthogonalError, NotSimplexError, ShapeError)
+from .errors import (DuplicatePointError, InputError, NonFiniteError, NotEquilateralError,
+                     NotObtuseError, NotOrthogonalError, NotSimplexError, ShapeError)
 
 #: Relative tolerance for geometric hypotheses on float data: ``|cos angle| <= GEOMETRY_RTOL``
 #: counts as a right angle, sides equal to ``GEOMETRY_RTOL`` relative count as equal.  Float64
@@ -264,15 +265,100 @@ def make_dataset(kind: str, points, **options) -> Dataset:
     return classes[kind](points, **options)
 
 
+#: An exact number written as a JSON string: an integer ``"3"``, a fraction ``"1/2"``, a decimal
+#: ``"0.25"`` (read exactly, as ``1/4``) or a multiple of a square root ``"sqrt(3)/2"``,
+#: ``"-3*sqrt(2)/4"``.  A small grammar, not ``sympify``: a data file is never evaluated as code.
+EXACT_STRING = re.compile(r"""^\s*(?P<sign>[+-])?\s*
+    (?:(?P<coef>\d+(?:\.\d*)?|\.\d+)(?:\s*\*?\s*(?=sqrt))?)?   # coefficient, then optional *
+    (?:sqrt\(\s*(?P<rad>\d+)\s*\))?                              # sqrt(k)
+    (?:\s*/\s*(?P<den>\d+))?\s*$""", re.X)
+EXACT_FORMS = 'an integer "3", a fraction "1/2", a decimal "0.25" or a root "sqrt(3)/2"'
+
+
+def exact_number(text: str, where: str) -> sp.Expr:
+    """The exact SymPy number a data file's string coordinate stands for (:data:`EXACT_STRING`);
+    anything else is one :class:`~theory.errors.ShapeError` line naming ``where``."""
+    m = EXACT_STRING.match(text) if isinstance(text, str) else None
+    if m is None or (m["coef"] is None and m["rad"] is None):
+        raise ShapeError(f"{where}: cannot read {text!r} as an exact number; write {EXACT_FORMS}")
+    if m["den"] is not None and int(m["den"]) == 0:
+        raise ShapeError(f"{where}: {text!r} divides by zero; write {EXACT_FORMS}")
+    value = sp.Rational(m["coef"]) if m["coef"] is not None else sp.Integer(1)
+    if m["rad"] is not None:
+        value *= sp.sqrt(int(m["rad"]))
+    if m["den"] is not None:
+        value /= int(m["den"])
+    return -value if m["sign"] == "-" else value
+
+
 def from_json(data: dict) -> Dataset:
-    """Build a dataset from ``{"kind": ..., "points": [[...], ...]}`` (the ``flows`` file format)."""
+    """Build a dataset from ``{"kind": ..., "points": [[...], ...]}`` (the ``flows`` file format).
+
+    Coordinates are JSON numbers (float data, checked to :data:`GEOMETRY_RTOL`) or strings read as
+    exact numbers by :func:`exact_number` (``"1/2"``, ``"sqrt(3)/2"``): a dataset whose
+    coordinates are all integers or strings is exact, and its hypotheses are checked exactly."""
     if not isinstance(data, dict) or "kind" not in data or "points" not in data:
         raise ShapeError('a dataset file must be a JSON object {"kind": ..., "points": [[...], ...]}')
     extra = {k: v for k, v in data.items() if k not in ("kind", "points")}
     options = {}
     if "allow_right_angles" in extra:
         options["allow_right_angles"] = bool(extra.pop("allow_right_angles"))
-    return make_dataset(data["kind"], data["points"], **options)
+    points = data["points"]
+    if isinstance(points, list):
+        points = [[exact_number(x, f"point {i}, coordinate {j}") if isinstance(x, str) else x
+                   for j, x in enumerate(p)] if isinstance(p, list) else p
+                  for i, p in enumerate(points)]
+    return make_dataset(data["kind"], points, **options)
+
+
+def load_dataset(path) -> Dataset:
+    """Read and validate a dataset file (``examples/data/*.json``, the ``--data`` of every
+    ``flows`` command).  Every problem is one :class:`~theory.errors.InputError` line naming the
+    file: unreadable (an ``OSError``), not UTF-8, not JSON, nested too deeply, not an object with
+    a string ``kind`` and a list ``points``, a coordinate that is ``null``, a list or an object, a
+    string that is not an exact number, and every error of the dataset's own validation."""
+    import json
+
+    try:
+        with open(path, encoding="utf-8") as fh:
+            data = json.load(fh)
+    except OSError as exc:
+        raise OSError(f"cannot read data file {path}: {exc.strerror or exc}") from None
+    except json.JSONDecodeError as exc:
+        raise InputError(f"data file {path} is not valid JSON: {exc}") from None
+    except UnicodeDecodeError as exc:
+        raise InputError(f"data file {path} is not UTF-8 text: {exc.reason}") from None
+    except RecursionError:
+        raise ShapeError(f"data file {path} is nested too deeply to read; a dataset file is "
+                         '{"kind": ..., "points": [[...], ...]}') from None
+    if isinstance(data, dict) and "kind" in data and not isinstance(data["kind"], str):
+        raise ShapeError(f"data file {path}: \"kind\" must be one of the strings "
+                         f"{', '.join(KINDS)}, got {_describe(data['kind'])}")
+    if isinstance(data, dict) and "points" in data and not isinstance(data["points"], list):
+        raise ShapeError(f"data file {path}: \"points\" must be a list of coordinate lists, got "
+                         f"{_describe(data['points'])}")
+    for i, point in enumerate(data.get("points", []) if isinstance(data, dict) else []):
+        for j, x in enumerate(point if isinstance(point, list) else []):
+            if x is None or isinstance(x, (list, dict)):
+                what = ("null" if x is None
+                        else f"a JSON {'array' if isinstance(x, list) else 'object'}")
+                raise ShapeError(f"data file {path}: point {i}, coordinate {j} is {what}; every "
+                                 "point must be a flat list of numbers")
+    try:
+        return from_json(data)
+    except ValueError as exc:
+        raise type(exc)(f"data file {path}: {exc}") from None
+    except (TypeError, AttributeError, RecursionError, OverflowError, ZeroDivisionError) as exc:
+        # a failure the dataset's own checks did not name: still one line naming the file
+        raise InputError(f"data file {path}: cannot validate the points "
+                         f"({type(exc).__name__}: {' '.join(str(exc).split())})") from None
+
+
+def _describe(value) -> str:
+    """A received JSON value and its type, shortened, for error messages."""
+    text = repr(value)
+    text = text if len(text) <= 60 else text[:57] + "..."
+    return f"{text} (a {type(value).__name__})"
 
 
 class GeneralDataset(Dataset):

@@ -51,7 +51,8 @@ class NotMinimalWarning(UserWarning):
 
 class MissingExtraError(InputError):
     """An optional dependency is not installed; the message names the extra to install, e.g.
-    ``training needs JAX and optax: pip install 'memorization-flows[train]'``."""
+    ``training needs JAX and optax, the 'train' extra: pip install -e ".[train]" in the
+    repository's root``."""
 
 
 # -- argument checks (numerics.validation): every public entry point and both CLIs ---------------

@@ -3,7 +3,9 @@ from __future__ import annotations
 
 from theory.errors import MissingExtraError
 
-MISSING_MESSAGE = "training needs JAX and optax: pip install 'memorization-flows[train]'"
+#: One line naming the extra; the command is run in the repository's root (the README's install).
+MISSING_MESSAGE = ("training needs JAX and optax, the 'train' extra: "
+                   "pip install -e \".[train]\" in the repository's root")
 
 
 def load():

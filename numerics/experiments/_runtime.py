@@ -94,8 +94,9 @@ def _connect(scheduler: str):
     try:
         from dask.distributed import Client
     except ImportError:
-        raise MissingExtraError("a Dask scheduler address was given but dask.distributed is not "
-                                "installed: pip install 'memorization-flows[dask]'") from None
+        raise MissingExtraError("--scheduler needs Dask, the 'dask' extra: pip install -e "
+                                "\".[dask]\" in the repository's root (without --scheduler the "
+                                "sweep runs on local processes)") from None
     host_port = scheduler.split("://", 1)[-1]
     if scheduler.startswith("tcp://") or "://" not in scheduler:
         host, _, port = host_port.rpartition(":")

@@ -63,12 +63,8 @@ def configure_experiment(p: argparse.ArgumentParser) -> None:
         quick = QUICK.get(name, {})
         group = sp.add_argument_group(f"{name} parameters")
         for prm in parameters(module):
-            text = prm.help
-            if prm.default is not None:
-                text += f" (default: {show(prm.default)}"
-                text += f"; --quick: {show(quick[prm.name])})" if prm.name in quick else ")"
-            elif prm.name in quick:
-                text += f" (--quick: {show(quick[prm.name])})"
+            text = prm.help + f" (default: {'none' if prm.default is None else show(prm.default)}"
+            text += f"; --quick: {show(quick[prm.name])})" if prm.name in quick else ")"
             group.add_argument(prm.option, dest=prm.name, type=prm.parse, default=None,
                                choices=prm.choices, metavar=prm.name.upper() if not prm.choices
                                else None, help=text.replace("%", "%%"))

@@ -22,7 +22,7 @@ from theory.geometry import hyperbox_vertices
 from theory import stationary as _stationary  # looked up per call: a mutated theory reaches
 from theory.stationary import stationary_points  # the check and the obligation alike
 
-from .. import instances as inst
+from .. import instances as inst, strategies as pcs
 from ..precision import DECIDE_RTOL, MP_DECIDED, hp, hp_dataset
 from ..registry import Margin, Proof, Statement, combine, register
 from ._common import (WINDOW_GAP, WITNESS_SLACK, as_float_array, halfway_time, line_distance,
@@ -48,7 +48,7 @@ def _subsets(N):
 # =============================================================================================
 @st.composite
 def thm_b1_instances(draw):
-    ds = draw(inst.obtuse_datasets())
+    ds = draw(pcs.obtuse_simplices_to_regular(**inst.REPORT_SIZES, exact=None))
     top = inst.rho_max(ds)
     if draw(st.booleans()) and ds.N >= 2:
         # rho at (1 +- 10^-k) times the criterion value of a subset: the stability boundary
@@ -238,7 +238,7 @@ def witness_b2(ds, y0, eps, model):
 
 @st.composite
 def thm_b2_instances(draw):
-    ds = draw(inst.obtuse_datasets())
+    ds = draw(pcs.obtuse_simplices_to_regular(**inst.REPORT_SIZES, exact=None))
     model = draw(inst.models(("exact", "taylor")))
     y0 = draw(_chord_start(ds))
     t1 = float(_t(ds, np.array(y0))[0, 0])
@@ -309,7 +309,7 @@ S_SAMPLES = 600
 
 @st.composite
 def thm_b3_instances(draw, model: str):
-    ds = draw(inst.obtuse_datasets())
+    ds = draw(pcs.obtuse_simplices_to_regular(**inst.REPORT_SIZES, exact=None))
     sigma_max = draw(st.floats(0.5, 2.0))
     c_max = min(float(r) for r in ds.r) / (2 * sigma_max)
     # DOP853 resolves ~1e-9 of the scale: t_1 is kept >= 1e-6 r_1 from the chord's ends

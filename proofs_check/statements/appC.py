@@ -9,7 +9,8 @@ from hypothesis import strategies as st
 
 from theory.denoisers import min_cost_denoiser
 
-from .. import instances as inst
+from .. import instances as inst, strategies as pcs
+from ..precision import DECIDE_RTOL
 from ..registry import Margin, Statement, combine, register
 from ._common import (WINDOW_GAP, WITNESS_SLACK, as_float_array, line_distance, require_finite,
                       to_jsonable, window)
@@ -90,12 +91,16 @@ def rho_0_c1(ds, y0, eps) -> float:
 
 @st.composite
 def prop_c1_instances(draw):
-    ds = draw(inst.equilateral_triangles())
+    ds = draw(pcs.equilateral_triangles(**inst.REPORT_TRIANGLE_SIZES, exact=None))
     R = float(ds.R)
     P, e, mid, side = edge_frame(ds)
     n_out = -as_float_array(ds.v[2])  # away from x_3: outside the triangle across edge [x_1, x_2]
+    # near the midpoint (the region's fixed point, unstable along the edge) down to DECIDE_RTOL:
+    # closer, the rounding of y_0 and of the fixed point (~1e-16 of the scale) decides which
+    # vertex a float64 flow reaches (at 1e-15 the exact integrator misses the side of the exact
+    # y_0 for every triangle tried), so the claim cannot be checked there
     alpha = draw(st.sampled_from((-1.0, 1.0))) * draw(st.one_of(st.floats(0.05, 0.8),
-                                                                 inst.tiny()))
+                                                                 inst.tiny(DECIDE_RTOL)))
     beta = draw(st.one_of(st.just(0.0), st.floats(0.0, 0.3)))
     y = mid + alpha * side / 2 * e + beta * R * n_out
     C = inst.complement_basis(np.array([e, n_out]))
@@ -153,7 +158,8 @@ register(Statement(
               "vertices, and converges to the vertex on y_0's side of the midpoint.",
     hypotheses="Equilateral triangles in a random plane of R^d (d = 2..4), exact and float; y_0 = "
                "midpoint + alpha side/2 e + beta R n_out + perp with |alpha| in [0.05, 0.8] or "
-               "1e-15..1e-3 (near the midpoint), beta in [0, 0.3] (on or beyond the edge's line); "
+               "1e-12..1e-3 (near the midpoint; closer, float64 rounding decides the side), "
+               "beta in [0, 0.3] (on or beyond the edge's line); "
                "eps = 10^-1..10^-3 R; rho = f rho_0, f in [0.05, 1].",
     method="Rates and fixed point from the edge region's Jacobian (theory); witnesses tau_1 "
            "(line distance decays at rate 1 - k/2), tau_2 (halfway along the edge at rate "

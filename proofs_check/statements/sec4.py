@@ -22,7 +22,7 @@ from theory.denoisers import RHO, equilateral_rho_star, min_cost_denoiser
 from theory.geometry import box_coordinates, hyperbox_vertices
 from theory.stationary import stationary_points
 
-from .. import instances as inst
+from .. import instances as inst, strategies as pcs
 from ..precision import DECIDE_RTOL, MP_DECIDED, hp, hp_dataset, hp_point
 from ..registry import Margin, Proof, Statement, combine, register
 from ._common import (SIGMA, as_float_array, evaluate, fd_jacobian, require_finite, scale,
@@ -53,14 +53,15 @@ def prop_4_1_instances(draw):
     kind = draw(st.sampled_from(("orthogonal", "obtuse", "equilateral")))
     touching = draw(st.booleans())
     if kind == "orthogonal":
-        ds = draw(inst.orthogonal_datasets())
+        ds = draw(pcs.orthogonal_datasets(**inst.REPORT_SIZES, exact=None))
     elif kind == "obtuse":
-        ds = draw(inst.obtuse_datasets())
+        ds = draw(pcs.obtuse_simplices_to_regular(**inst.REPORT_SIZES, exact=None))
     else:
         # where B(x_m) touches the kink of another unit n, the contact is exact only for an
         # exactly equilateral triangle (float data is equilateral to ~1e-16 only, which is the
         # size of the gap decided there): exact coordinates
-        ds = draw(inst.equilateral_triangles(exact=True if touching else None))
+        ds = draw(pcs.equilateral_triangles(**inst.REPORT_TRIANGLE_SIZES,
+                                            exact=True if touching else None))
     if isinstance(ds, EquilateralTriangle):
         model, top = "exact", float(equilateral_rho_star(ds.R))  # minimal up to rho*
     else:
@@ -83,8 +84,10 @@ def prop_4_1_instances(draw):
     q = draw(_ball_radius_fraction())
     centre = as_float_array(ds.points[m])
     y = centre + q * rho * raw / np.linalg.norm(raw)
-    # the hypothesis is y in the closed ball: decided at high precision (rounding near the sphere)
-    diff = hp_point(y) - hp_point(centre)
+    # the hypothesis is y in the closed ball: decided at high precision (rounding near the
+    # sphere) around the dataset's own x_m, not its float rounding (for exact data they differ
+    # by ~1e-17, enough to put y outside the ball, past the kink the ball touches)
+    diff = hp_point(y) - hp_point(ds.points[m])
     assume(bool(diff.dot(diff) <= hp(rho) ** 2))
     return inst.Instance(ds, model, rho=float(rho), y0=tuple(map(float, y)),
                          extra=(("ball", m), ("radius_fraction", float(q))))
@@ -215,7 +218,7 @@ KINK_PROBE = 1e-6
 
 @st.composite
 def thm_4_2_instances(draw):
-    ds = draw(inst.orthogonal_datasets())
+    ds = draw(pcs.orthogonal_datasets(**inst.REPORT_SIZES, exact=None))
     model = draw(inst.models())
     rho = inst.rho_max(ds) * draw(inst.fraction(0.01, 0.98))
     return inst.Instance(ds, model, rho=float(rho), y0=tuple(as_float_array(ds.apex)))
@@ -450,7 +453,7 @@ def _orthogonal_start(draw, ds, k_ref, regimes=inst.REGIMES, perp_scale=0.5):
 # =============================================================================================
 @st.composite
 def thm_4_3_i_instances(draw):
-    ds = draw(inst.orthogonal_datasets())
+    ds = draw(pcs.orthogonal_datasets(**inst.REPORT_SIZES, exact=None))
     model = draw(inst.models())
     rho = inst.rho_max(ds) * draw(inst.fraction(0.01, 0.98))
     k = 0.0 if model == "taylor-fixed-kinks" else rho
@@ -556,7 +559,7 @@ def tau_2_of(w: dict, ds, model: str, rho: float) -> float:
 
 @st.composite
 def thm_4_3_ii_instances(draw):
-    ds = draw(inst.orthogonal_datasets())
+    ds = draw(pcs.orthogonal_datasets(**inst.REPORT_SIZES, exact=None))
     model = draw(inst.models())
     L = scale(ds)
     # at least one coordinate outside [0, r_n] (closest point on the boundary), at least one
@@ -628,7 +631,7 @@ def _c0_closed_form(ds, y0, sigma_max, model):
 def thm_4_4_instances(draw, model: str, deltas=None, sides=("above", "below")):
     """Thm 4.4 instances; ``deltas`` / ``sides`` narrow ``c = c_0 (1 +- delta)`` (mutation tests
     aim at the window a wrong threshold misclassifies)."""
-    ds = draw(inst.orthogonal_datasets())
+    ds = draw(pcs.orthogonal_datasets(**inst.REPORT_SIZES, exact=None))
     sigma_max = draw(st.floats(0.5, 2.0))
     c_max = min(float(r) for r in ds.r) / (2 * sigma_max)
     rho_ref = 2 * sigma_max * c_max * draw(inst.fraction(0.02, 0.95)) / 2
@@ -832,7 +835,7 @@ S_END_RANGE = (0.1, 8.0)
 
 @st.composite
 def thm_4_4_sigma_min_instances(draw):
-    ds = draw(inst.orthogonal_datasets())
+    ds = draw(pcs.orthogonal_datasets(**inst.REPORT_SIZES, exact=None))
     model = draw(inst.models(("exact", "taylor")))
     sigma_max = draw(st.floats(0.5, 2.0))
     c_max = min(float(r) for r in ds.r) / (2 * sigma_max)
@@ -903,7 +906,7 @@ BISECTION_SAFETY = 20.0
 
 @st.composite
 def c0_threshold_instances(draw):
-    ds = draw(inst.orthogonal_datasets())
+    ds = draw(pcs.orthogonal_datasets(**inst.REPORT_SIZES, exact=None))
     model = draw(inst.models())
     sigma_max = draw(st.floats(0.5, 2.0))
     c_max = min(float(r) for r in ds.r) / (2 * sigma_max)
