@@ -1,0 +1,279 @@
+"""App. F (Fig. 11) and App. H (Fig. 14): the probability flow over stacks trained by different
+protocols -- augmented Lagrangian, Adam without and with weight decay, and dropout (docs/math.md
+§6, §7).
+
+The set-up of :mod:`._fig2` (same data, levels, starts and seed for every protocol); each
+protocol gets the same number of gradient steps (:data:`._fig2.BUDGET`):
+
+* ``al``: min weight cost subject to interpolating every noisy sample (eqs. 22-26);
+* ``adam``: the MSE (eq. 3) with Adam, no regulariser;
+* ``adam-wd``: the MSE plus weight decay on ``a_k, w_k`` (App. F);
+* ``dropout``: ``adam-wd`` with dropout on the hidden layer (App. H).
+
+For each protocol: the endpoint fractions of the Euler probability flow (eq. 20), how far the
+low-noise nets are from the closed form (:func:`numerics.premise.compare`, the ``flows compare``
+metrics, at every level inside the low-noise regime), and the training loss (the MSE on the
+level's own training samples) at every level.  :func:`claims` states each claim of App. F and
+App. H as held or not held, with the numbers that decide it.
+"""
+from __future__ import annotations
+
+import math
+import time
+from dataclasses import replace
+
+import numpy as np
+
+from ..classify import CLASSES
+from ..plotting import plot_endpoint_classes
+from . import _fig2
+from ._data import orthonormal_dataset
+from ._runtime import pyplot, save_figure, write_results
+
+NAME = "training-protocols"
+PROTOCOLS = ("al", "adam", "adam-wd", "dropout")
+
+#: The paper's words for each protocol (App. F Fig. 11, App. H Fig. 14; §5.1).
+PAPER = {
+    "al": "Fig. 2: a large percentage of the samples are virtual points",
+    "adam": "without weight decay the probability flow converges only to training points or "
+            "boundary points of the hyperbox (App. F)",
+    "adam-wd": "with weight decay it also converges to virtual points, aligning with the "
+               "augmented-Lagrangian (min-norm) results (App. F)",
+    "dropout": "dropout raises the MSE loss, especially in the low-noise regime, and more "
+               "samples are generated outside the boundary of the hyperbox (App. H)",
+}
+#: "No virtual points" / "only training and boundary points" allow this share of the samples
+#: elsewhere (5 of 500): a handful of stray samples is not a different behaviour.
+ABSENT_SHARE = 0.01
+#: Two shares differ when they are more than this many standard errors of their difference
+#: apart (binomial errors of ``n_points`` samples; about a 5 % chance of a false call).
+SE_FACTOR = 2.0
+#: Sample points per region of each ``compare`` (RMS to ~5 %; 4 protocols x 20 levels).
+COMPARE_POINTS = 512
+#: ``flows compare`` metrics kept per low-noise level.
+COMPARE_KEYS = ("sup_error_balls_rel", "rms_error_hull_rel", "sup_error_hull_rel", "cost_ratio",
+                "boundary_angle_weighted_deg", "boundary_offset_weighted_rel", "skip_norm")
+
+
+def run(out_dir, *, seed: int = 0, N: int = 30, d: int | None = None, protocols=PROTOCOLS,
+        n_points: int = 500, sigma_max: float = 10.0, c: float = 1.0, n_outside: int = 20,
+        n_inside: int = 20, noise: str = "mixed", samples: int = 20, width: int | None = None,
+        outer_steps: int | None = None, inner_steps: int | None = None, steps: int | None = None,
+        hyper: dict | None = None, weight_decay: float | None = None,
+        dropout: float | None = None, thresholds=(0.01, 0.1), threshold: float = 0.1,
+        cache_dir: str | None = None, progress: bool = True, workers: int | None = None,
+        scheduler: str | None = None) -> dict:
+    """Train (or reuse) one stack per protocol; write ``results.json`` and
+    ``training_protocols.png``.  ``hyper`` overrides hyper-parameters of every protocol that
+    has them (e.g. ``{"lr": 3e-3}``); ``weight_decay`` and ``dropout`` (default: the training
+    package's, :data:`training.DEFAULTS`) are the same shortcut for ``adam-wd`` and
+    ``dropout``."""
+    hyper = {**(hyper or {}), **{k: v for k, v in (("weight_decay", weight_decay),
+                                                   ("dropout", dropout)) if v is not None}}
+    t_start = time.perf_counter()
+    unknown = sorted(set(protocols) - set(PROTOCOLS))
+    if unknown or not protocols:
+        raise ValueError(f"protocols must be a non-empty list of {', '.join(PROTOCOLS)}, got "
+                         f"{list(protocols)}")
+    protocols = [p for p in PROTOCOLS if p in protocols]
+    setup = _fig2.Setup.from_run(out_dir, {**locals(), "hyper": None})
+    d = N if d is None else int(d)
+    ds = orthonormal_dataset(N, d)
+    thresholds = sorted(set(map(float, thresholds)) | {float(threshold)})
+    Y0 = setup.starts(n_points, d)
+    levels = setup.levels(ds)
+    inside = _fig2.inside_mask(ds, levels, c)
+    rows = {}
+    closed = None
+    for prot in protocols:
+        from training import hyperparameters
+        own = {k: v for k, v in (hyper or {}).items() if k in hyperparameters(prot)}
+        tr = replace(setup, hyper=own).stack(ds, prot)
+        stack = tr["stack"]
+        ends, speed = _fig2.probability_endpoints(stack, Y0, ds, c)
+        closed = ends["closed_form"]
+        rows[prot] = {"fractions": _fig2.fractions(ds, ends["trained"], thresholds),
+                      "training": _fig2.training_record(tr), "euler_speed": speed,
+                      "training_loss": _fig2.training_losses(stack, ds),
+                      "premise": _premise(stack, ds, levels, inside, c, seed)}
+    results = {"seed": seed,
+               "parameters": {"N": N, "d": d, "n_points": n_points, "protocols": protocols,
+                              **setup.record(), "hyper": hyper or {}, "thresholds": thresholds,
+                              "threshold": threshold},
+               "levels": {"sigmas": levels, "inside": inside},
+               "by_protocol": rows,
+               "closed_form": _fig2.fractions(ds, closed, thresholds),
+               "paper": PAPER}
+    results["claims"] = claims(results)
+    results["seconds"] = {"total": time.perf_counter() - t_start}
+    results["figures"] = [_figure(out_dir, results)]
+    write_results(out_dir, NAME, results)
+    return results
+
+
+def _premise(stack, ds, levels, inside, c, seed) -> dict:
+    """``flows compare`` metrics (:data:`COMPARE_KEYS`) of every low-noise level's net, and their
+    medians over those levels."""
+    from ..premise import compare
+    per = []
+    for s in np.asarray(levels)[inside]:
+        r = compare(stack.network_at(s), ds, c * s, n_points=COMPARE_POINTS, seed=seed)
+        per.append({"sigma": float(s), **{k: r[k] for k in COMPARE_KEYS}})
+    med = {k: float(np.median([p[k] for p in per if p[k] is not None])) for k in COMPARE_KEYS}
+    return {"per_level": per, "median": med}
+
+
+def _share(results, prot, cls) -> float:
+    t = str(float(results["parameters"]["threshold"]))
+    return results["by_protocol"][prot]["fractions"]["l2"][t][cls]
+
+
+def _differ(a: float, b: float, n: int) -> float:
+    """``SE_FACTOR`` standard errors of ``a - b`` for two independent shares of ``n``."""
+    return SE_FACTOR * math.hypot(_fig2.binomial_se(a, n), _fig2.binomial_se(b, n))
+
+
+def claims(results) -> list[dict]:
+    """Each claim of App. F / App. H that the protocols run can decide: ``{claim, source, held,
+    numbers, rule}`` (l2 ``threshold``).  A claim whose protocols were not run is left out."""
+    run_ = set(results["parameters"]["protocols"])
+    n = results["parameters"]["n_points"]
+    out = []
+    if "adam" in run_:
+        tb = _share(results, "adam", "training") + _share(results, "adam", "boundary")
+        v = _share(results, "adam", "virtual")
+        out.append({"claim": "without weight decay (adam) the flow reaches only training and "
+                             "boundary points", "source": "App. F, Fig. 11",
+                    "held": tb >= 1 - ABSENT_SHARE,
+                    "numbers": {"adam training + boundary": tb, "adam virtual": v,
+                                "adam other": _share(results, "adam", "other")},
+                    "rule": f"training + boundary >= {1 - ABSENT_SHARE:g}"})
+        out.append({"claim": "without weight decay (adam) no virtual points",
+                    "source": "App. F, Fig. 11", "held": v <= ABSENT_SHARE,
+                    "numbers": {"adam virtual": v}, "rule": f"virtual <= {ABSENT_SHARE:g}"})
+    if {"adam", "adam-wd"} <= run_:
+        v0, v1 = _share(results, "adam", "virtual"), _share(results, "adam-wd", "virtual")
+        out.append({"claim": "with weight decay (adam-wd) virtual points appear",
+                    "source": "App. F, Fig. 11",
+                    "held": v1 > ABSENT_SHARE and v1 - v0 > _differ(v0, v1, n),
+                    "numbers": {"adam virtual": v0, "adam-wd virtual": v1},
+                    "rule": f"adam-wd virtual > {ABSENT_SHARE:g} and above adam's by more than "
+                            f"{SE_FACTOR:g} standard errors"})
+    if {"al", "adam-wd"} <= run_:
+        t = str(float(results["parameters"]["threshold"]))
+        a = results["by_protocol"]["al"]["fractions"]["l2"][t]
+        b = results["by_protocol"]["adam-wd"]["fractions"]["l2"][t]
+        tv = 0.5 * sum(abs(a[k] - b[k]) for k in CLASSES)
+        out.append({"claim": "weight decay induces a bias similar to the augmented Lagrangian's "
+                             "(same endpoint classes)", "source": "App. F",
+                    "held": tv <= 0.1,
+                    "numbers": {"total variation al vs adam-wd": tv,
+                                **{f"al {k}": a[k] for k in CLASSES},
+                                **{f"adam-wd {k}": b[k] for k in CLASSES}},
+                    "rule": "total variation distance of the class shares <= 0.1"})
+    if {"adam-wd", "dropout"} <= run_:
+        o0, o1 = _share(results, "adam-wd", "other"), _share(results, "dropout", "other")
+        out.append({"claim": "dropout sends more samples off the hyperbox (class other) than "
+                             "the same training without dropout (adam-wd)",
+                    "source": "App. H, Fig. 14", "held": o1 - o0 > _differ(o0, o1, n),
+                    "numbers": {"adam-wd other": o0, "dropout other": o1},
+                    "rule": f"dropout other above adam-wd's by more than {SE_FACTOR:g} standard "
+                            "errors"})
+        inside = np.asarray(results["levels"]["inside"], dtype=bool)
+        l0 = np.asarray(results["by_protocol"]["adam-wd"]["training_loss"])
+        l1 = np.asarray(results["by_protocol"]["dropout"]["training_loss"])
+        r_in = float(np.mean(l1[inside]) / np.mean(l0[inside]))
+        r_out = float(np.mean(l1[~inside]) / np.mean(l0[~inside])) if (~inside).any() else None
+        out.append({"claim": "dropout raises the training MSE, especially in the low-noise "
+                             "regime", "source": "App. H",
+                    "held": r_in > 1 and (r_out is None or r_in > r_out),
+                    "numbers": {"MSE ratio dropout / adam-wd, inside": r_in,
+                                "MSE ratio dropout / adam-wd, outside": r_out},
+                    "rule": "inside ratio > 1 and > outside ratio"})
+    return out
+
+
+def protocol_list(text: str) -> tuple[str, ...]:
+    """``"al,adam"`` -> ``("al", "adam")`` (command-line parser; names checked by :func:`run`)."""
+    import argparse
+    out = tuple(p.strip() for p in str(text).split(","))
+    bad = [p for p in out if p not in PROTOCOLS]
+    if bad:
+        raise argparse.ArgumentTypeError(f"unknown protocol(s) {', '.join(bad)}; choose from "
+                                         f"{', '.join(PROTOCOLS)}, comma separated")
+    return out
+
+
+#: Command-line parameters of ``flows experiment training-protocols`` (defaults: :func:`run`).
+PARAMETERS = _fig2.parameters(
+    N=(int, "number of orthonormal training points x_n = e_n"),
+    d=(int, "ambient dimension (default: N)"),
+    protocols=(protocol_list, "training protocols, comma list of al, adam, adam-wd, dropout"),
+    weight_decay=(float, "weight decay of adam-wd and dropout (default: the training "
+                         "package's, 3e-5)"),
+    dropout=(float, "dropout rate of the dropout protocol (default: the training package's, "
+                    "0.1)"),
+)
+
+
+def summary(results) -> list[str]:
+    """Headline numbers: class fractions per protocol, distance to the closed form, claims."""
+    p = results["parameters"]
+    t = str(float(p["threshold"]))
+    out = [f"probability flow, N = {p['N']}, d = {p['d']}, {p['n_points']} starts, l2 threshold "
+           f"{p['threshold']:g}:"]
+    for prot, row in results["by_protocol"].items():
+        med = row["premise"]["median"]
+        out.append(f"{prot}: {_fig2.pct(row['fractions']['l2'][t])}; RMS to the closed form on "
+                   f"the hyperbox {med['rms_error_hull_rel']:.3g} r (median over low-noise "
+                   f"levels); final training MSE (mean over levels) "
+                   f"{np.mean(row['training_loss']):.3g}")
+    out.append(f"closed form: {_fig2.pct(results['closed_form']['l2'][t])}")
+    for cl in results["claims"]:
+        nums = ", ".join(f"{k} {v:.3g}" for k, v in cl["numbers"].items() if v is not None)
+        out.append(f"[{'held' if cl['held'] else 'NOT held'}] {cl['claim']} ({nums})")
+    return out
+
+
+def _figure(out_dir, results) -> str:
+    plt = pyplot()
+    p = results["parameters"]
+    t = str(float(p["threshold"]))
+    fig, axes = plt.subplots(1, 3, figsize=(18, 5.2), gridspec_kw={"width_ratios": (1.5, 1, 1)})
+    runs = {prot: results["by_protocol"][prot]["fractions"]["l2"][t] for prot in p["protocols"]}
+    runs["closed form\n(MMSE + eq. 17)"] = results["closed_form"]["l2"][t]
+    plot_endpoint_classes(runs, axes[0], title=f"probability-flow endpoints, l2 threshold "
+                          f"{p['threshold']:g}")
+    sig = np.asarray(results["levels"]["sigmas"])
+    inside = np.asarray(results["levels"]["inside"], dtype=bool)
+    colors = dict(zip(PROTOCOLS, ("tab:green", "tab:red", "tab:blue", "tab:purple")))
+    for prot in p["protocols"]:
+        row = results["by_protocol"][prot]
+        axes[1].plot(sig, row["training_loss"], "o-", ms=3, color=colors[prot], label=prot)
+        per = row["premise"]["per_level"]
+        axes[2].plot([q["sigma"] for q in per], [q["rms_error_hull_rel"] for q in per], "o-",
+                     ms=3, color=colors[prot], label=prot)
+    edge = sig[inside].max() if inside.any() else None
+    for ax in axes[1:]:
+        ax.set_xscale("log")
+        ax.set_yscale("log")
+        ax.set_xlabel("noise level sigma")
+        ax.grid(alpha=0.3, which="both")
+        ax.legend(fontsize=8)
+        if edge is not None:
+            ax.axvline(edge, color="0.5", ls=":", lw=1)
+    axes[1].set_ylabel("MSE on the level's training samples")
+    axes[1].set_title("training loss per level\n(dotted: edge of the low-noise regime)",
+                      fontsize=10)
+    axes[2].set_ylabel("RMS |h - h*| on the hyperbox / r")
+    axes[2].set_title("distance to the closed form (flows compare),\nlow-noise levels",
+                      fontsize=10)
+    held = ", ".join(f"{cl['source'].split(',')[0]}: {'held' if cl['held'] else 'not held'}"
+                     for cl in results["claims"])
+    fig.suptitle(f"Training protocols (App. F, H): N = {p['N']} orthonormal points in d = "
+                 f"{p['d']}, {p['n_outside']} + {p['n_inside']} levels, seed {results['seed']}"
+                 f"\nclaims: {held}", fontsize=11)
+    fig.tight_layout()
+    return save_figure(fig, out_dir, "training_protocols.png")
+
