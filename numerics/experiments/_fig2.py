@@ -94,9 +94,18 @@ STACK_PARAMETERS = {
 }
 
 
-def parameters(**extra) -> dict:
-    """:data:`STACK_PARAMETERS` plus an experiment's own entries."""
-    return {**STACK_PARAMETERS, **extra}
+#: The data and protocol entries most of the experiments take.
+DATA_PARAMETERS = {
+    "N": (int, "number of orthonormal training points x_n = e_n"),
+    "d": (int, "ambient dimension (default: N)"),
+    "protocol": (str, "training protocol of the stack", ("al", "adam", "adam-wd", "dropout")),
+}
+
+
+def parameters(*data: str, **extra) -> dict:
+    """:data:`STACK_PARAMETERS`, the named entries of :data:`DATA_PARAMETERS` and an
+    experiment's own entries."""
+    return {**STACK_PARAMETERS, **{k: DATA_PARAMETERS[k] for k in data}, **extra}
 
 
 # -- data and levels ------------------------------------------------------------------------------

@@ -157,12 +157,10 @@ def side_by_side(results) -> list[dict]:
 
 #: Command-line parameters of ``flows experiment augmented-hyperbox`` (defaults: :func:`run`).
 PARAMETERS = _fig2.parameters(
-    N=(int, "number of orthonormal training points x_n = e_n"),
-    d=(int, "ambient dimension (default: N)"),
+    "N", "d", "protocol",
     augment=(int_list, "numbers of added boundary points, one stack each (0: none), comma list"),
     low=(float, "lower end of the uniform coordinates of the added points"),
     high=(float, "upper end of the uniform coordinates of the added points"),
-    protocol=(str, "training protocol of the stacks", ("al", "adam", "adam-wd", "dropout")),
 )
 
 

@@ -120,10 +120,8 @@ def run(out_dir, *, seed: int = 0, N: int = 30, d: int | None = None, n_points: 
 
 #: Command-line parameters of ``flows experiment memorization-metrics`` (defaults: :func:`run`).
 PARAMETERS = _fig2.parameters(
-    N=(int, "number of orthonormal training points x_n = e_n"),
-    d=(int, "ambient dimension (default: N)"),
+    "N", "d", "protocol",
     n_reference=(int, "size of the further generated set S_gen (Pham et al.)"),
-    protocol=(str, "training protocol of the stack", ("al", "adam", "adam-wd", "dropout")),
 )
 
 

@@ -145,9 +145,7 @@ def side_by_side(results) -> list[dict]:
 
 #: Command-line parameters of ``flows experiment trained-endpoints`` (defaults: :func:`run`).
 PARAMETERS = _fig2.parameters(
-    N=(int, "number of orthonormal training points x_n = e_n"),
-    d=(int, "ambient dimension (default: N)"),
-    protocol=(str, "training protocol of the stack", ("al", "adam", "adam-wd", "dropout")),
+    "N", "d", "protocol",
     rho_score=(float, "radius c sigma of the score flow's level (the nearest inside level)"),
     score_steps=(int, "score-flow iterations (eq. 21)"),
     eta=(float, "step size of the score-flow iterations"),
@@ -174,6 +172,15 @@ def summary(results) -> list[str]:
 
 
 # -- figure -------------------------------------------------------------------------------------
+def _finish_3d(ax, names, title):
+    """Unit cube, axis names, title and legend of a 3-d projection panel."""
+    _cube(ax)
+    for set_label, name in zip((ax.set_xlabel, ax.set_ylabel, ax.set_zlabel), names):
+        set_label(name)
+    ax.set_title(title, fontsize=10)
+    ax.legend(fontsize=8, loc="upper left")
+
+
 def _cube(ax):
     """Edges of the unit cube [0, 1]^3 (the hyperbox projected on three coordinates)."""
     for a in (0, 1):
@@ -191,7 +198,7 @@ def _figure(out_dir, results, ds, score_trained) -> str:
     p = results["parameters"]
     t = str(float(p["threshold"]))
     fig = plt.figure(figsize=(15, 10.5))
-    grid = fig.add_gridspec(2, 2, width_ratios=(1, 1.5), hspace=0.35, wspace=0.15)
+    grid = fig.add_gridspec(2, 2, width_ratios=(1, 1.5), hspace=0.35, wspace=0.3)
 
     ax = fig.add_subplot(grid[0, 0], projection="3d")
     Y = np.asarray(score_trained)
@@ -202,13 +209,9 @@ def _figure(out_dir, results, ds, score_trained) -> str:
         if m.any():
             Z = np.clip(Y[m][:, :3], -0.5, 1.5)
             ax.scatter(*Z.T, s=10, color=CLASS_COLORS[k], label=f"{k} ({m.sum()})")
-    _cube(ax)
-    ax.set_xlabel("y_1")
-    ax.set_ylabel("y_2")
-    ax.set_zlabel("y_3")
-    ax.set_title(f"(a) score flow, trained net at rho = {p['score_rho']:.3g}:\nendpoints "
-                 f"projected on y_1..y_3 (clipped to [-0.5, 1.5])", fontsize=10)
-    ax.legend(fontsize=8, loc="upper left")
+    _finish_3d(ax, ("y_1", "y_2", "y_3"), f"(a) score flow, trained net at rho = "
+               f"{p['score_rho']:.3g}:\nendpoints projected on y_1..y_3 (clipped to "
+               f"[-0.5, 1.5])")
 
     ax = fig.add_subplot(grid[0, 1])
     sf = results["score_flow"]
@@ -226,14 +229,9 @@ def _figure(out_dir, results, ds, score_trained) -> str:
     ax.scatter(*P[0], s=40, color="k", marker="^", label=f"sigma = {path['sigma_start']:.3g}")
     ax.scatter(*P[-1], s=50, color="tab:red", marker="*",
                label=f"endpoint ({path['endpoint_class']})")
-    _cube(ax)
-    names = [f"y_{i + 1}" for i in path["coordinates"]]
-    ax.set_xlabel(names[0])
-    ax.set_ylabel(names[1])
-    ax.set_zlabel(names[2])
-    ax.set_title(f"(b) probability flow of start {p['path_index']} through the low-noise "
-                 f"levels\n(the three coordinates that move most)", fontsize=10)
-    ax.legend(fontsize=8, loc="upper left")
+    _finish_3d(ax, [f"y_{i + 1}" for i in path["coordinates"]],
+               f"(b) probability flow of start {p['path_index']} through the low-noise "
+               f"levels\n(the three coordinates that move most)")
 
     ax = fig.add_subplot(grid[1, 1])
     pf = results["probability_flow"]

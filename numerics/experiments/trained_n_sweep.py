@@ -88,9 +88,9 @@ def trend(results) -> dict:
 
 #: Command-line parameters of ``flows experiment trained-n-sweep`` (defaults: :func:`run`).
 PARAMETERS = _fig2.parameters(
+    "protocol",
     Ns=(int_list, "numbers of training points N (each <= d), comma list"),
     d=(int, "ambient dimension"),
-    protocol=(str, "training protocol of the stacks", ("al", "adam", "adam-wd", "dropout")),
 )
 
 

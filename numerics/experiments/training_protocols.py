@@ -207,8 +207,7 @@ def protocol_list(text: str) -> tuple[str, ...]:
 
 #: Command-line parameters of ``flows experiment training-protocols`` (defaults: :func:`run`).
 PARAMETERS = _fig2.parameters(
-    N=(int, "number of orthonormal training points x_n = e_n"),
-    d=(int, "ambient dimension (default: N)"),
+    "N", "d",
     protocols=(protocol_list, "training protocols, comma list of al, adam, adam-wd, dropout"),
     weight_decay=(float, "weight decay of adam-wd and dropout (default: the training "
                          "package's, 3e-5)"),
