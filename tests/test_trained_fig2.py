@@ -97,6 +97,7 @@ def test_training_losses_regenerate_the_training_samples():
     lv = [0.3, 0.2, 0.1]
     stack = _closed_form_stack(ds, lv, c)
     assert max(_fig2.training_losses(stack, ds)) <= FLOAT_TOL
+    assert max(_fig2.training_losses(stack, ds, _fig2.reference_denoiser(ds, c))) <= FLOAT_TOL
     shift = 0.01
     moved = NetworkStack(stack.sigmas, tuple(ShallowNetwork(n.A, n.W, n.b, n.V, n.c + shift)
                                              for n in stack.networks), stack.metadata)

@@ -367,11 +367,32 @@ def shares(lab) -> dict:
     return {k: sum(1 for x in lab if x == k) / n for k in CLASSES}
 
 
+def distances(dataset, Y) -> dict:
+    """l2 distances of the finite rows of ``Y`` to the hyperbox, its boundary and the nearest
+    vertex (:mod:`numerics.geometry`), each an array."""
+    from ..geometry import distance_to_boundary, distance_to_hyperbox, nearest_vertex
+    Y = np.asarray(Y, dtype=float)
+    Y = Y[np.all(np.isfinite(Y), axis=1)]
+    return {"hyperbox": distance_to_hyperbox(dataset, Y),
+            "boundary": distance_to_boundary(dataset, Y),
+            "vertex": nearest_vertex(dataset, Y)[1]}
+
+
+#: Quantiles of the endpoint distances kept in the JSON.
+QUANTILES = (0.1, 0.5, 0.9)
+
+
 def fractions(dataset, Y, thresholds, norms=("l2", "linf")) -> dict:
-    """``{norm: {threshold: {class: fraction}}, "diverged": fraction}``."""
+    """``{norm: {threshold: {class: fraction}}, "diverged": fraction, "distance_quantiles":
+    {to: {q: l2 distance}}}`` (``to``: hyperbox, boundary, vertex; :data:`QUANTILES`): the
+    classes say where an endpoint is at a threshold, the quantiles how far the others are."""
     out = {norm: {str(float(t)): shares(labels(dataset, Y, t, norm)) for t in thresholds}
            for norm in norms}
     out["diverged"] = float(np.mean(~np.all(np.isfinite(np.asarray(Y, dtype=float)), axis=1)))
+    dist = distances(dataset, Y)
+    out["distance_quantiles"] = {
+        k: ({str(q): float(np.quantile(v, q)) for q in QUANTILES} if len(v) else None)
+        for k, v in dist.items()}
     return out
 
 
@@ -386,11 +407,12 @@ def pct(fr: dict) -> str:
 
 
 # -- training losses ------------------------------------------------------------------------------
-def training_losses(stack, dataset) -> list[float]:
+def training_losses(stack, dataset, denoise_at=None) -> list[float]:
     """Per level (in ``stack.sigmas`` order), the mean squared error ``mean |h(y) - x_n|^2`` of
     the trained net on its own training samples (eq. 3 without any regulariser; dropout off),
     regenerated from the stack's metadata with the training package's seeded draws
-    (:func:`training.sampling.noisy_samples`, NumPy only)."""
+    (:func:`training.sampling.noisy_samples`, NumPy only).  With ``denoise_at(Y, sigma)`` (e.g.
+    :func:`reference_denoiser`) the same samples are scored with that denoiser instead."""
     from numerics.mmse import training_array
     from training.sampling import level_rng, noisy_samples
     X = training_array(dataset)
@@ -405,6 +427,7 @@ def training_losses(stack, dataset) -> list[float]:
             Y, T = noisy_samples(X, scale, int(part["samples"]), part["noise"],
                                  level_rng(part["seed"], i, 0), hp["include_centre"],
                                  int(hp["boundary_samples"]))
-            out.append(float(np.mean(np.sum((stack.networks[k](Y) - T) ** 2, axis=1))))
+            D = stack.networks[k](Y) if denoise_at is None else denoise_at(Y, stack.sigmas[k])
+            out.append(float(np.mean(np.sum((D - T) ** 2, axis=1))))
             k += 1
     return out

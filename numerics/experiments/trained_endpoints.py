@@ -42,6 +42,9 @@ PAPER = {
 }
 #: Sample points per region of the premise measurement (``flows compare``): RMS to ~3 %.
 COMPARE_POINTS = 1024
+#: Distances to the boundary below this are drawn in the histogram's first bin: the closed
+#: form's endpoints lie on the box up to rounding, and their logarithm says nothing more.
+DISTANCE_FLOOR = 1e-4
 
 
 def run(out_dir, *, seed: int = 0, N: int = 30, d: int | None = None, n_points: int = 500,
@@ -107,7 +110,7 @@ def run(out_dir, *, seed: int = 0, N: int = 30, d: int | None = None, n_points: 
                     "total": time.perf_counter() - t_start},
     }
     results["table"] = side_by_side(results)
-    results["figures"] = [_figure(out_dir, results, ds, score["trained"])]
+    results["figures"] = [_figure(out_dir, results, ds, score, prob)]
     write_results(out_dir, NAME, results)
     return results
 
@@ -193,25 +196,43 @@ def _cube(ax):
                 ax.plot(*seg.T, color="0.6", lw=0.8)
 
 
-def _figure(out_dir, results, ds, score_trained) -> str:
+def _distance_panel(ax, ds, runs: dict, threshold: float, title: str):
+    """Histograms of log10 of the l2 distance to the hyperbox boundary, one per run; distances
+    below :data:`DISTANCE_FLOOR` (the closed form ends exactly on the box) in the first bin."""
+    data = {k: np.log10(np.maximum(_fig2.distances(ds, Y)["boundary"], DISTANCE_FLOOR))
+            for k, Y in runs.items()}
+    lo = np.log10(DISTANCE_FLOOR)
+    hi = max(max(v.max(), np.log10(threshold)) for v in data.values())
+    bins = np.linspace(lo - 0.1, hi + 0.1, 40)
+    for (k, v), col in zip(data.items(), ("tab:purple", "tab:green")):
+        ax.hist(v, bins=bins, histtype="step", lw=1.6, color=col, label=k)
+    ax.axvline(np.log10(threshold), color="k", ls="--", lw=1, label="threshold")
+    ax.set_xlabel(f"log10 l2 distance to the hyperbox boundary (first bin: <= "
+                  f"{DISTANCE_FLOOR:g})")
+    ax.set_ylabel("endpoints")
+    ax.set_title(title, fontsize=10)
+    ax.legend(fontsize=8)
+
+
+def _figure(out_dir, results, ds, score, prob) -> str:
     plt = pyplot()
     p = results["parameters"]
     t = str(float(p["threshold"]))
-    fig = plt.figure(figsize=(15, 10.5))
-    grid = fig.add_gridspec(2, 2, width_ratios=(1, 1.5), hspace=0.35, wspace=0.3)
+    fig = plt.figure(figsize=(20, 10.5))
+    grid = fig.add_gridspec(2, 3, width_ratios=(1, 1.35, 0.9), hspace=0.35, wspace=0.45)
 
     ax = fig.add_subplot(grid[0, 0], projection="3d")
-    Y = np.asarray(score_trained)
+    Y = np.asarray(score["trained"])
     ok = np.all(np.isfinite(Y), axis=1)
     lab = np.array(_fig2.labels(ds, Y, p["threshold"]))
+    shown = ok & np.all(np.abs(Y[:, :3] - 0.5) <= 1.0, axis=1)
     for k in CLASSES:
-        m = ok & (lab == k)
+        m = shown & (lab == k)
         if m.any():
-            Z = np.clip(Y[m][:, :3], -0.5, 1.5)
-            ax.scatter(*Z.T, s=10, color=CLASS_COLORS[k], label=f"{k} ({m.sum()})")
+            ax.scatter(*Y[m][:, :3].T, s=10, color=CLASS_COLORS[k], label=f"{k} ({m.sum()})")
     _finish_3d(ax, ("y_1", "y_2", "y_3"), f"(a) score flow, trained net at rho = "
-               f"{p['score_rho']:.3g}:\nendpoints projected on y_1..y_3 (clipped to "
-               f"[-0.5, 1.5])")
+               f"{p['score_rho']:.3g}: endpoints\nprojected on y_1..y_3 ({shown.sum()} of "
+               f"{len(Y)} inside [-0.5, 1.5]^3)")
 
     ax = fig.add_subplot(grid[0, 1])
     sf = results["score_flow"]
@@ -221,6 +242,9 @@ def _figure(out_dir, results, ds, score_trained) -> str:
          f"closed form (eq. 17), l2 {p['threshold']:g}": sf["closed_form"]["l2"][t]},
         ax, title=f"(a) score flow: {p['score_steps']} iterations of eq. 21 (eta = {p['eta']:g}) "
                   f"from {p['n_points']} starts ~ N(0, {p['sigma_max']:g}^2 I)")
+    _distance_panel(fig.add_subplot(grid[0, 2]), ds, {"trained": score["trained"],
+                                                      "closed form": score["closed_form"]},
+                    p["threshold"], "(a) score flow: how far from the boundary")
 
     ax = fig.add_subplot(grid[1, 0], projection="3d")
     path = results["path"]
@@ -242,6 +266,9 @@ def _figure(out_dir, results, ds, score_trained) -> str:
         ax, title=f"(b) probability flow: Euler (eq. 20) over {len(results['levels']['sigmas'])} "
                   f"levels ({p['n_outside']} outside + {p['n_inside']} inside the low-noise "
                   f"regime), then sigma = 0")
+    _distance_panel(fig.add_subplot(grid[1, 2]), ds, {"trained": prob["trained"],
+                                                      "MMSE + closed form": prob["closed_form"]},
+                    p["threshold"], "(b) probability flow: how far from the boundary")
     fig.suptitle(f"Fig. 2 with trained denoisers ({p['protocol']}, K = {p['width']}, M = "
                  f"{p['samples']}): N = {p['N']} orthonormal points in d = {p['d']}, seed "
                  f"{results['seed']}", fontsize=12)

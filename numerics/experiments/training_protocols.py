@@ -96,6 +96,8 @@ def run(out_dir, *, seed: int = 0, N: int = 30, d: int | None = None, protocols=
         rows[prot] = {"fractions": _fig2.fractions(ds, ends["trained"], thresholds),
                       "training": _fig2.training_record(tr), "euler_speed": speed,
                       "training_loss": _fig2.training_losses(stack, ds),
+                      "reference_loss": _fig2.training_losses(
+                          stack, ds, _fig2.reference_denoiser(ds, c)),
                       "premise": _premise(stack, ds, levels, inside, c, seed)}
     results = {"seed": seed,
                "parameters": {"N": N, "d": d, "n_points": n_points, "protocols": protocols,
@@ -135,26 +137,27 @@ def _differ(a: float, b: float, n: int) -> float:
 
 
 def claims(results) -> list[dict]:
-    """Each claim of App. F / App. H that the protocols run can decide: ``{claim, source, held,
-    numbers, rule}`` (l2 ``threshold``).  A claim whose protocols were not run is left out."""
+    """Each claim of App. F / App. H that the protocols run can decide: ``{id, claim, source,
+    held, numbers, rule}`` (l2 ``threshold``; ids F1-F4, H1-H2).  A claim whose protocols were
+    not run is left out."""
     run_ = set(results["parameters"]["protocols"])
     n = results["parameters"]["n_points"]
     out = []
     if "adam" in run_:
         tb = _share(results, "adam", "training") + _share(results, "adam", "boundary")
         v = _share(results, "adam", "virtual")
-        out.append({"claim": "without weight decay (adam) the flow reaches only training and "
+        out.append({"id": "F1", "claim": "without weight decay (adam) the flow reaches only training and "
                              "boundary points", "source": "App. F, Fig. 11",
                     "held": tb >= 1 - ABSENT_SHARE,
                     "numbers": {"adam training + boundary": tb, "adam virtual": v,
                                 "adam other": _share(results, "adam", "other")},
                     "rule": f"training + boundary >= {1 - ABSENT_SHARE:g}"})
-        out.append({"claim": "without weight decay (adam) no virtual points",
+        out.append({"id": "F2", "claim": "without weight decay (adam) no virtual points",
                     "source": "App. F, Fig. 11", "held": v <= ABSENT_SHARE,
                     "numbers": {"adam virtual": v}, "rule": f"virtual <= {ABSENT_SHARE:g}"})
     if {"adam", "adam-wd"} <= run_:
         v0, v1 = _share(results, "adam", "virtual"), _share(results, "adam-wd", "virtual")
-        out.append({"claim": "with weight decay (adam-wd) virtual points appear",
+        out.append({"id": "F3", "claim": "with weight decay (adam-wd) virtual points appear",
                     "source": "App. F, Fig. 11",
                     "held": v1 > ABSENT_SHARE and v1 - v0 > _differ(v0, v1, n),
                     "numbers": {"adam virtual": v0, "adam-wd virtual": v1},
@@ -165,7 +168,7 @@ def claims(results) -> list[dict]:
         a = results["by_protocol"]["al"]["fractions"]["l2"][t]
         b = results["by_protocol"]["adam-wd"]["fractions"]["l2"][t]
         tv = 0.5 * sum(abs(a[k] - b[k]) for k in CLASSES)
-        out.append({"claim": "weight decay induces a bias similar to the augmented Lagrangian's "
+        out.append({"id": "F4", "claim": "weight decay induces a bias similar to the augmented Lagrangian's "
                              "(same endpoint classes)", "source": "App. F",
                     "held": tv <= 0.1,
                     "numbers": {"total variation al vs adam-wd": tv,
@@ -174,7 +177,7 @@ def claims(results) -> list[dict]:
                     "rule": "total variation distance of the class shares <= 0.1"})
     if {"adam-wd", "dropout"} <= run_:
         o0, o1 = _share(results, "adam-wd", "other"), _share(results, "dropout", "other")
-        out.append({"claim": "dropout sends more samples off the hyperbox (class other) than "
+        out.append({"id": "H1", "claim": "dropout sends more samples off the hyperbox (class other) than "
                              "the same training without dropout (adam-wd)",
                     "source": "App. H, Fig. 14", "held": o1 - o0 > _differ(o0, o1, n),
                     "numbers": {"adam-wd other": o0, "dropout other": o1},
@@ -185,7 +188,7 @@ def claims(results) -> list[dict]:
         l1 = np.asarray(results["by_protocol"]["dropout"]["training_loss"])
         r_in = float(np.mean(l1[inside]) / np.mean(l0[inside]))
         r_out = float(np.mean(l1[~inside]) / np.mean(l0[~inside])) if (~inside).any() else None
-        out.append({"claim": "dropout raises the training MSE, especially in the low-noise "
+        out.append({"id": "H2", "claim": "dropout raises the training MSE, especially in the low-noise "
                              "regime", "source": "App. H",
                     "held": r_in > 1 and (r_out is None or r_in > r_out),
                     "numbers": {"MSE ratio dropout / adam-wd, inside": r_in,
@@ -231,7 +234,7 @@ def summary(results) -> list[str]:
     out.append(f"closed form: {_fig2.pct(results['closed_form']['l2'][t])}")
     for cl in results["claims"]:
         nums = ", ".join(f"{k} {v:.3g}" for k, v in cl["numbers"].items() if v is not None)
-        out.append(f"[{'held' if cl['held'] else 'NOT held'}] {cl['claim']} ({nums})")
+        out.append(f"{cl['id']} [{'held' if cl['held'] else 'NOT held'}] {cl['claim']} ({nums})")
     return out
 
 
@@ -247,6 +250,9 @@ def _figure(out_dir, results) -> str:
     sig = np.asarray(results["levels"]["sigmas"])
     inside = np.asarray(results["levels"]["inside"], dtype=bool)
     colors = dict(zip(PROTOCOLS, ("tab:green", "tab:red", "tab:blue", "tab:purple")))
+    ref = np.asarray(results["by_protocol"][p["protocols"][0]]["reference_loss"])
+    axes[1].plot(sig[~inside], ref[~inside], "k--", lw=1.2,
+                 label="empirical MMSE denoiser\n(same samples)")
     for prot in p["protocols"]:
         row = results["by_protocol"][prot]
         axes[1].plot(sig, row["training_loss"], "o-", ms=3, color=colors[prot], label=prot)
@@ -254,21 +260,25 @@ def _figure(out_dir, results) -> str:
         axes[2].plot([q["sigma"] for q in per], [q["rms_error_hull_rel"] for q in per], "o-",
                      ms=3, color=colors[prot], label=prot)
     edge = sig[inside].max() if inside.any() else None
+    from matplotlib.ticker import LogLocator, NullFormatter, ScalarFormatter
+    axes[1].set_yscale("log")
     for ax in axes[1:]:
         ax.set_xscale("log")
-        ax.set_yscale("log")
+        ax.xaxis.set_major_locator(LogLocator(subs=(1.0, 2.0, 5.0)))
+        ax.xaxis.set_major_formatter(ScalarFormatter())
+        ax.xaxis.set_minor_formatter(NullFormatter())
         ax.set_xlabel("noise level sigma")
         ax.grid(alpha=0.3, which="both")
         ax.legend(fontsize=8)
         if edge is not None:
             ax.axvline(edge, color="0.5", ls=":", lw=1)
     axes[1].set_ylabel("MSE on the level's training samples")
-    axes[1].set_title("training loss per level\n(dotted: edge of the low-noise regime)",
-                      fontsize=10)
+    axes[1].set_title("training loss per level (the closed form's is 0 inside)\n(dotted: "
+                      "edge of the low-noise regime)", fontsize=10)
     axes[2].set_ylabel("RMS |h - h*| on the hyperbox / r")
     axes[2].set_title("distance to the closed form (flows compare),\nlow-noise levels",
                       fontsize=10)
-    held = ", ".join(f"{cl['source'].split(',')[0]}: {'held' if cl['held'] else 'not held'}"
+    held = ", ".join(f"{cl['id']} {'held' if cl['held'] else 'not held'}"
                      for cl in results["claims"])
     fig.suptitle(f"Training protocols (App. F, H): N = {p['N']} orthonormal points in d = "
                  f"{p['d']}, {p['n_outside']} + {p['n_inside']} levels, seed {results['seed']}"
