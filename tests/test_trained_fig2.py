@@ -193,8 +193,10 @@ def test_cross_table_splits_each_pham_class():
 
 
 # -- decision rules ---------------------------------------------------------------------------------
-def _protocol_results(shares: dict, losses: dict, n=500):
-    by = {p: {"fractions": {"l2": {"0.1": dict(zip(CLASSES, s))}}, "training_loss": losses[p]}
+def _protocol_results(shares: dict, losses: dict, dist: dict, hull: dict, n=500):
+    by = {p: {"fractions": {"l2": {"0.1": dict(zip(CLASSES, s))}}, "training_loss": losses[p],
+              "distance_to_hyperbox": dist[p],
+              "premise": {"per_level": [{"rms_error_hull_rel": v} for v in hull[p]]}}
           for p, s in shares.items()}
     return {"parameters": {"protocols": list(shares), "n_points": n, "threshold": 0.1},
             "levels": {"inside": [False, False, True, True]}, "by_protocol": by}
@@ -205,15 +207,21 @@ def test_protocol_claims_decide_by_their_numbers():
               "adam-wd": (0.3, 0.35, 0.35, 0.0), "dropout": (0.2, 0.2, 0.3, 0.3)}
     loss = {"al": [1, 1, 1, 1], "adam": [1, 1, 1, 1], "adam-wd": [1, 1, 0.1, 0.1],
             "dropout": [1.1, 1.1, 0.3, 0.3]}
-    out = {c["claim"]: c for c in claims(_protocol_results(shares, loss))}
-    assert len(out) == 6 and all(c["held"] for c in out.values())
-    # adam with virtual points, dropout without the extra 'other': those claims fail
+    rng = np.random.default_rng(0)
+    near, far = rng.uniform(0, 0.1, 500), rng.uniform(0.05, 0.3, 500)
+    dist = {"al": near, "adam": near, "adam-wd": near, "dropout": far}
+    hull = {"al": [1, 1], "adam": [2, 2], "adam-wd": [1, 1.5], "dropout": [1, 1]}
+    out = claims(_protocol_results(shares, loss, dist, hull))
+    assert [c["id"] for c in out] == ["F1", "F2", "F3", "F4", "F5", "H1", "H2", "H3"]
+    assert all(c["held"] for c in out)
+    # adam with virtual points, dropout like adam-wd, weight decay no closer: those claims fail;
+    # adam-wd still 0.25 above adam's virtual share (2 standard errors: 0.05)
     shares.update({"adam": (0.4, 0.1, 0.5, 0.0), "dropout": (0.3, 0.35, 0.35, 0.0)})
     loss["dropout"] = [2, 2, 0.1, 0.1]
-    out = claims(_protocol_results(shares, loss))
-    # adam: training + boundary 0.9, virtual 0.1; adam-wd still 0.25 above adam's virtual share
-    # (2 standard errors: 0.05); dropout: no extra 'other', same inside loss as adam-wd
-    assert [c["held"] for c in out] == [False, False, True, True, False, False]
+    dist["dropout"] = rng.uniform(0, 0.1, 500)  # same distribution: about half beyond the median
+    hull["adam-wd"] = [2.5, 1.5]  # closer at one of two levels: not a majority
+    out = claims(_protocol_results(shares, loss, dist, hull))
+    assert [c["held"] for c in out] == [False, False, True, True, False, False, False, False]
 
 
 def test_n_sweep_trend_allows_one_standard_error():
@@ -289,7 +297,7 @@ def test_quick_trained_fig2_experiments(tmp_path):
         res = np.asarray(r["training"]["report"]["residual_max_per_level"])
         assert loss.shape == res.shape and np.all(loss > 0) and np.all(loss <= res ** 2 * (1 + 1e-9))
         assert len(r["premise"]["per_level"]) == 3
-    assert len(tp["claims"]) == 6 and all(isinstance(c["held"], bool) for c in tp["claims"])
+    assert len(tp["claims"]) == 8 and all(isinstance(c["held"], bool) for c in tp["claims"])
 
     ah = _quick("augmented-hyperbox", tmp_path / "ah", cache, "--seed", "1")
     assert [r["paper"] for r in ah["table"]] == [[99.0, 98.21], [2.4, 3.4], [32.0, 19.6],
