@@ -266,29 +266,41 @@ def _figure(out_dir, results) -> str:
     plt = pyplot()
     p = results["parameters"]
     t = str(float(p["threshold"]))
-    fig, axes = plt.subplots(1, 3, figsize=(18, 5.2), gridspec_kw={"width_ratios": (1.5, 1, 1)})
+    fig, ((ax_bars, ax_dist), (ax_loss, ax_cmp)) = plt.subplots(
+        2, 2, figsize=(15, 10.5), gridspec_kw={"width_ratios": (1.3, 1)})
     runs = {prot: results["by_protocol"][prot]["fractions"]["l2"][t] for prot in p["protocols"]}
     runs["closed form\n(MMSE + eq. 17)"] = results["closed_form"]["l2"][t]
-    plot_endpoint_classes(runs, axes[0], title=f"probability-flow endpoints, l2 threshold "
+    plot_endpoint_classes(runs, ax_bars, title=f"probability-flow endpoints, l2 threshold "
                           f"{p['threshold']:g}")
+    colors = dict(zip(PROTOCOLS, ("tab:green", "tab:red", "tab:blue", "tab:purple")))
     sig = np.asarray(results["levels"]["sigmas"])
     inside = np.asarray(results["levels"]["inside"], dtype=bool)
-    colors = dict(zip(PROTOCOLS, ("tab:green", "tab:red", "tab:blue", "tab:purple")))
+    dmax = max(float(np.max(results["by_protocol"][q]["distance_to_hyperbox"]))
+               for q in p["protocols"])
+    bins = np.linspace(0, max(dmax, float(p["threshold"])) * 1.02, 40)
+    for prot in p["protocols"]:
+        ax_dist.hist(results["by_protocol"][prot]["distance_to_hyperbox"], bins=bins,
+                     histtype="step", lw=1.6, color=colors[prot], label=prot)
+    ax_dist.axvline(p["threshold"], color="k", ls="--", lw=1, label="threshold")
+    ax_dist.set_xlabel("l2 distance of the endpoint to the hyperbox")
+    ax_dist.set_ylabel("endpoints")
+    ax_dist.set_title("how far off the hyperbox (H2)", fontsize=10)
+    ax_dist.legend(fontsize=8)
     ref = np.asarray(results["by_protocol"][p["protocols"][0]]["reference_loss"])
-    axes[1].plot(sig[~inside], ref[~inside], "k--", lw=1.2,
+    ax_loss.plot(sig[~inside], ref[~inside], "k--", lw=1.2,
                  label="empirical MMSE denoiser\n(same samples)")
     for prot in p["protocols"]:
         row = results["by_protocol"][prot]
-        axes[1].plot(sig, row["training_loss"], "o-", ms=3, color=colors[prot], label=prot)
+        ax_loss.plot(sig, row["training_loss"], "o-", ms=3, color=colors[prot], label=prot)
         per = row["premise"]["per_level"]
-        axes[2].plot([q["sigma"] for q in per], [q["rms_error_hull_rel"] for q in per], "o-",
+        ax_cmp.plot([q["sigma"] for q in per], [q["rms_error_hull_rel"] for q in per], "o-",
                      ms=3, color=colors[prot], label=prot)
     edge = sig[inside].max() if inside.any() else None
     from matplotlib.ticker import FixedLocator, FormatStrFormatter, NullFormatter
-    axes[1].set_yscale("log")
+    ax_loss.set_yscale("log")
     ticks = [v for v in (0.01, 0.02, 0.05, 0.1, 0.2, 0.5, 1, 2, 5, 10, 20, 50)
              if sig.min() / 1.5 <= v <= sig.max() * 1.5]
-    for ax in axes[1:]:
+    for ax in (ax_loss, ax_cmp):
         ax.set_xscale("log")
         ax.xaxis.set_major_locator(FixedLocator(ticks))
         ax.xaxis.set_major_formatter(FormatStrFormatter("%g"))
@@ -298,11 +310,11 @@ def _figure(out_dir, results) -> str:
         ax.legend(fontsize=8)
         if edge is not None:
             ax.axvline(edge, color="0.5", ls=":", lw=1)
-    axes[1].set_ylabel("MSE on the level's training samples")
-    axes[1].set_title("training loss per level (the closed form's is 0 inside)\n(dotted: "
+    ax_loss.set_ylabel("MSE on the level's training samples")
+    ax_loss.set_title("training loss per level (the closed form's is 0 inside)\n(dotted: "
                       "edge of the low-noise regime)", fontsize=10)
-    axes[2].set_ylabel("RMS |h - h*| on the hyperbox / r")
-    axes[2].set_title("distance to the closed form (flows compare),\nlow-noise levels",
+    ax_cmp.set_ylabel("RMS |h - h*| on the hyperbox / r")
+    ax_cmp.set_title("distance to the closed form (flows compare),\nlow-noise levels",
                       fontsize=10)
     held = ", ".join(f"{cl['id']} {'held' if cl['held'] else 'not held'}"
                      for cl in results["claims"])
