@@ -142,37 +142,40 @@ def summary(results) -> list[str]:
 
 
 def _figure(out_dir, results) -> str:
+    """One panel per Pham class: how it splits into our classes, the paper's five columns next
+    to ours (trained, closed form) for every norm and delta; the count of samples on top."""
     plt = pyplot()
     from ..plotting import CLASS_COLORS
     cols = results["columns"]
     names = list(cols["trained"])
-    fig, axes = plt.subplots(1, 2, figsize=(16, 5.5), sharey=True)
-    for ax, col in zip(axes, ("trained", "closed_form")):
-        x, labels = [], []
-        pos = 0.0
-        for pc in PHAM_CLASSES:
+    p = results["parameters"]
+    fig, axes = plt.subplots(3, 1, figsize=(14, 13), sharex=True)
+    for ax, pc in zip(axes, PHAM_CLASSES):
+        bars = [(f"paper {j + 1}", {k: PAPER_TABLE[pc].get(k, (0,) * 5)[j] / 100
+                                    for k in CLASSES}, None) for j in range(5)]
+        for col, short in (("trained", "trained"), ("closed_form", "closed f.")):
             for name in names:
                 row = cols[col][name]["table"][pc]
-                left = 0.0
-                for k in CLASSES:
-                    v = 100 * row["ours"][k] * row["share"]
-                    ax.bar(pos, v, 0.8, bottom=left, color=CLASS_COLORS[k],
-                           label=k if (pos == 0 and col == "trained") else None)
-                    left += v
-                x.append(pos)
-                labels.append(f"{pc[:4]}.\n{name}")
-                pos += 1
-            pos += 0.6
-        ax.set_xticks(x, labels, fontsize=7)
-        ax.set_title({"trained": "trained stack", "closed_form": "MMSE + closed form"}[col] +
-                     ": Pham et al. class (bar height: share of samples), split by ours",
-                     fontsize=10)
+                bars.append((f"{short}\n{name}", row["ours"], row["count"]))
+        for x, (label, split, count) in enumerate(bars):
+            bottom = 0.0
+            for k in CLASSES:
+                v = 100 * split.get(k, 0.0)
+                ax.bar(x, v, 0.75, bottom=bottom, color=CLASS_COLORS[k],
+                       label=k if (x == 0 and pc == PHAM_CLASSES[0]) else None)
+                bottom += v
+            if count is not None:
+                ax.text(x, max(bottom, 0) + 2, f"n={count}", ha="center", fontsize=7)
+        ax.axvline(4.5, color="k", lw=0.8)
+        ax.axvline(4.5 + len(names), color="k", lw=0.8, ls=":")
+        ax.set_ylim(0, 112)
+        ax.set_ylabel(f"{pc}: our classes (%)")
         ax.grid(axis="y", alpha=0.3)
-    axes[0].set_ylabel("samples (%)")
-    axes[0].legend(fontsize=8, title="our class")
-    p = results["parameters"]
-    fig.suptitle(f"App. I: memorized / spurious / generalized (Pham et al. 2024) vs training / "
-                 f"virtual / boundary, N = {p['N']}, d = {p['d']}, {p['n_points']} samples, "
-                 f"S_gen = {p['n_reference']}", fontsize=11)
-    fig.tight_layout()
+        ax.set_xticks(range(len(bars)), [b[0] for b in bars], fontsize=8)
+    fig.legend(fontsize=9, ncol=4, loc="upper center", bbox_to_anchor=(0.5, 0.962),
+               title="our class")
+    fig.suptitle(f"App. I, Table 2: each Pham et al. class split by our classes -- the paper's "
+                 f"five columns, then ours (N = {p['N']}, d = {p['d']}, {p['n_points']} "
+                 f"samples, S_gen = {p['n_reference']}; n = samples in the class)", fontsize=11)
+    fig.tight_layout(rect=(0, 0, 1, 0.92))
     return save_figure(fig, out_dir, "memorization_metrics.png")
