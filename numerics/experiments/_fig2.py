@@ -49,14 +49,14 @@ from ._trained import trained_stack
 from .endpoints import low_noise_sigmas, switch_sigma
 from .parameters import float_list
 
-#: Sizes shared by the five experiments (their ``run`` defaults).  ``N``, ``n_points``,
-#: ``sigma_max``, ``c``, the thresholds, ``rho_score``, ``score_steps`` and ``eta`` are those of
-#: the analytic :mod:`.endpoints`; ``n_outside``/``n_inside`` and the training budget are ours
-#: (the paper keeps its last 50 levels in the low-noise regime; 20 + 20 levels train in about
-#: ten minutes on two cores, see docs/experiments/trained-endpoints.md).
-DEFAULTS = {"N": 30, "n_points": 500, "sigma_max": 10.0, "c": 1.0, "n_outside": 20,
-            "n_inside": 20, "noise": "mixed", "samples": 20, "thresholds": (0.01, 0.1),
-            "threshold": 0.1, "rho_score": 0.1, "score_steps": 20, "eta": 1.0}
+#: Defaults shared by the five experiments' ``run`` signatures.  ``N`` (30), the starts, ``c``,
+#: the thresholds and the score flow's ``rho``, steps and ``eta`` are those of the analytic
+#: :mod:`.endpoints`; the levels and the training budget are ours (the paper keeps its last 50
+#: levels in the low-noise regime; 20 + 20 levels train in about 18 minutes on the shared
+#: two-core machine, see docs/experiments/trained-endpoints.md).
+N_POINTS, SIGMA_MAX, C = 500, 10.0, 1.0
+N_OUTSIDE, N_INSIDE, NOISE, SAMPLES = 20, 20, "mixed", 20
+THRESHOLDS, THRESHOLD = (0.01, 0.1), 0.1
 
 #: Training budget of a stack per protocol: the same number of gradient steps (6000) for the
 #: augmented Lagrangian (30 outer x 200 inner Adam steps) and the three MSE protocols, so that
@@ -74,8 +74,8 @@ NOISES = ("mixed", "ball", "gaussian")
 STACK_PARAMETERS = {
     "n_points": (int, "Gaussian initial points y0 ~ N(0, sigma_max^2 I)"),
     "sigma_max": (float, "initial noise level (the largest level of the stack)"),
-    "c": (float, "ball radius rho = c sigma of every level; the low-noise regime is c sigma < "
-                 "min r/2"),
+    "c": (float, "ball radius rho = c sigma of the low-noise levels; the low-noise regime is "
+                 "c sigma < min r/2"),
     "n_outside": (int, "levels equally spaced outside the low-noise regime"),
     "n_inside": (int, "levels equally spaced inside the low-noise regime"),
     "noise": (str, "training noise: Gaussian outside + ball inside the low-noise regime "

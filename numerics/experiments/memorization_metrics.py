@@ -76,13 +76,15 @@ def classify_both(ds, Y, R, delta: float, norm: str) -> dict:
     return cross_table(pham, ours)
 
 
-def run(out_dir, *, seed: int = 0, N: int = 30, d: int | None = None, n_points: int = 500,
-        n_reference: int = 5000, sigma_max: float = 10.0, c: float = 1.0, n_outside: int = 20,
-        n_inside: int = 20, noise: str = "mixed", protocol: str = "al", samples: int = 20,
-        width: int | None = None, outer_steps: int | None = None,
+def run(out_dir, *, seed: int = 0, N: int = 30, d: int | None = None,
+        n_points: int = _fig2.N_POINTS, n_reference: int = 5000,
+        sigma_max: float = _fig2.SIGMA_MAX, c: float = _fig2.C, n_outside: int = _fig2.N_OUTSIDE,
+        n_inside: int = _fig2.N_INSIDE, noise: str = _fig2.NOISE, protocol: str = "al",
+        samples: int = _fig2.SAMPLES, width: int | None = None, outer_steps: int | None = None,
         inner_steps: int | None = None, steps: int | None = None, hyper: dict | None = None,
-        thresholds=(0.01, 0.1), threshold: float = 0.1, cache_dir: str | None = None,
-        progress: bool = True, workers: int | None = None, scheduler: str | None = None) -> dict:
+        thresholds=_fig2.THRESHOLDS, threshold: float = _fig2.THRESHOLD,
+        cache_dir: str | None = None, progress: bool = True, workers: int | None = None,
+        scheduler: str | None = None) -> dict:
     """Train (or reuse) the Fig. 2 stack, generate the evaluation and reference sets, classify;
     write ``results.json`` and ``memorization_metrics.png``."""
     t_start = time.perf_counter()

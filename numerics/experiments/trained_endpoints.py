@@ -47,12 +47,13 @@ COMPARE_POINTS = 1024
 DISTANCE_FLOOR = 1e-4
 
 
-def run(out_dir, *, seed: int = 0, N: int = 30, d: int | None = None, n_points: int = 500,
-        sigma_max: float = 10.0, c: float = 1.0, n_outside: int = 20, n_inside: int = 20,
-        noise: str = "mixed", protocol: str = "al", samples: int = 20, width: int | None = None,
+def run(out_dir, *, seed: int = 0, N: int = 30, d: int | None = None,
+        n_points: int = _fig2.N_POINTS, sigma_max: float = _fig2.SIGMA_MAX, c: float = _fig2.C,
+        n_outside: int = _fig2.N_OUTSIDE, n_inside: int = _fig2.N_INSIDE, noise: str = _fig2.NOISE,
+        protocol: str = "al", samples: int = _fig2.SAMPLES, width: int | None = None,
         outer_steps: int | None = None, inner_steps: int | None = None, steps: int | None = None,
-        hyper: dict | None = None, rho_score: float = 0.1, score_steps: int = 20,
-        eta: float = 1.0, thresholds=(0.01, 0.1), threshold: float = 0.1, path_index: int = 0,
+        hyper: dict | None = None, rho_score: float = 0.1, score_steps: int = 20, eta: float = 1.0,
+        thresholds=_fig2.THRESHOLDS, threshold: float = _fig2.THRESHOLD, path_index: int = 0,
         cache_dir: str | None = None, progress: bool = True, workers: int | None = None,
         scheduler: str | None = None) -> dict:
     """Train (or reuse) the stack, run both flows trained and closed form; write

@@ -60,11 +60,12 @@ COMPARE_KEYS = ("sup_error_balls_rel", "rms_error_hull_rel", "sup_error_hull_rel
 
 
 def run(out_dir, *, seed: int = 0, N: int = 30, d: int | None = None, protocols=PROTOCOLS,
-        n_points: int = 500, sigma_max: float = 10.0, c: float = 1.0, n_outside: int = 20,
-        n_inside: int = 20, noise: str = "mixed", samples: int = 20, width: int | None = None,
-        outer_steps: int | None = None, inner_steps: int | None = None, steps: int | None = None,
-        hyper: dict | None = None, weight_decay: float | None = None,
-        dropout: float | None = None, thresholds=(0.01, 0.1), threshold: float = 0.1,
+        n_points: int = _fig2.N_POINTS, sigma_max: float = _fig2.SIGMA_MAX, c: float = _fig2.C,
+        n_outside: int = _fig2.N_OUTSIDE, n_inside: int = _fig2.N_INSIDE, noise: str = _fig2.NOISE,
+        samples: int = _fig2.SAMPLES, width: int | None = None, outer_steps: int | None = None,
+        inner_steps: int | None = None, steps: int | None = None, hyper: dict | None = None,
+        weight_decay: float | None = None, dropout: float | None = None,
+        thresholds=_fig2.THRESHOLDS, threshold: float = _fig2.THRESHOLD,
         cache_dir: str | None = None, progress: bool = True, workers: int | None = None,
         scheduler: str | None = None) -> dict:
     """Train (or reuse) one stack per protocol; write ``results.json`` and
