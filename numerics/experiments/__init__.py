@@ -17,9 +17,18 @@ score-smoothing       :mod:`.score_smoothing`                    Chen 2025 (othe
 model-comparison      :mod:`.model_comparison`                   all score models, one data set
 ====================  =========================================  =============================
 
-With a trained denoiser (the ``train`` extra): ``trained-virtual-stability``
-(:mod:`.trained_virtual_stability`, Fig. 1) and ``sampling-relaxation``
-(:mod:`.sampling_relaxation`, the sampled ball constraint).
+With trained denoisers (the ``train`` extra): ``trained-virtual-stability``
+(:mod:`.trained_virtual_stability`, Fig. 1), ``sampling-relaxation``
+(:mod:`.sampling_relaxation`, the sampled ball constraint) and the five experiments on the
+trained Fig. 2 set-up of :mod:`._fig2` (a stack of denoisers over noise levels, cached on disk):
+
+====================  =========================================  =============================
+trained-endpoints     :mod:`.trained_endpoints`                  Fig. 2 (App. E Figs. 7-10)
+trained-n-sweep       :mod:`.trained_n_sweep`                    Fig. 3
+training-protocols    :mod:`.training_protocols`                 App. F Fig. 11, App. H Fig. 14
+augmented-hyperbox    :mod:`.augmented_hyperbox`                 App. G Table 1
+memorization-metrics  :mod:`.memorization_metrics`               App. I Table 2
+====================  =========================================  =============================
 
 ``QUICK`` holds the tiny configurations used by ``flows experiment NAME --quick`` and the tests.
 Modules are imported on first use (:func:`get`), so importing this package is cheap.
