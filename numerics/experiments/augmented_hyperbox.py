@@ -129,6 +129,7 @@ def run(out_dir, *, seed: int = 0, N: int = 30, d: int | None = None, augment=(0
             "n_aug": a, "points": len(X), "augmented_points": Z,
             "rows": {str(t): table_rows(base, ends["trained"], Z, t) for t in thresholds},
             "classes": _fig2.fractions(base, ends["trained"], thresholds),
+            "distance_to_augmented_quantiles": _nearest_quantiles(ends["trained"], Z),
             "low_noise_edge_rho": edge,
             "levels_inside_augmented_regime": int(np.sum(c * levels < edge)),
             "training": _fig2.training_record(tr), "euler_speed": speed}
@@ -146,6 +147,17 @@ def run(out_dir, *, seed: int = 0, N: int = 30, d: int | None = None, augment=(0
     results["figures"] = [_figure(out_dir, results)]
     write_results(out_dir, NAME, results)
     return results
+
+
+def _nearest_quantiles(Y, Z) -> dict | None:
+    """Quantiles (:data:`._fig2.QUANTILES`) of the l2 distance from the finite endpoints to the
+    nearest added point (``None`` without added points)."""
+    Y = np.asarray(Y)[np.all(np.isfinite(Y), axis=1)]
+    if not len(Z) or not len(Y):
+        return None
+    from ..metrics import nearest_neighbours
+    dist = nearest_neighbours(Y, Z)[1]
+    return {str(q): float(np.quantile(dist, q)) for q in _fig2.QUANTILES}
 
 
 def side_by_side(results) -> list[dict]:
