@@ -51,13 +51,17 @@ PAPER = ("the probability flow still almost exclusively converges to the hyperbo
          "boundary) or to other vertices of the hyperbox (the original virtual points)")
 
 
+def _check_range(low: float, high: float) -> None:
+    if not 0 <= low < high <= 1:
+        raise ValueError(f"need 0 <= low < high <= 1 for the uniform coordinates, got "
+                         f"low = {low}, high = {high}")
+
+
 def augmented_dataset(N: int, d: int, n_aug: int, *, low: float, high: float,
                       seed: int) -> GeneralDataset:
     """The orthonormal set (``x_0 = 0``, ``x_n = e_n``) plus ``n_aug`` points on the boundary of
     ``[0, 1]^N`` (module docstring), drawn from ``default_rng([seed, n_aug])``."""
-    if not 0 <= low < high <= 1:
-        raise ValueError(f"need 0 <= low < high <= 1 for the uniform coordinates, got "
-                         f"low = {low}, high = {high}")
+    _check_range(low, high)
     X = training_array(orthonormal_dataset(N, d))
     rng = np.random.default_rng([seed, n_aug])
     Z = np.zeros((n_aug, d))
@@ -107,6 +111,7 @@ def run(out_dir, *, seed: int = 0, N: int = 30, d: int | None = None, augment=(0
     setup = _fig2.Setup.from_run(out_dir, locals())
     d = N if d is None else int(d)
     augment = [int(a) for a in augment]
+    _check_range(low, high)  # before minutes of training
     if any(a < 0 for a in augment) or not augment:
         raise ValueError(f"augment must list non-negative numbers of added points, got {augment}")
     base = orthonormal_dataset(N, d)
