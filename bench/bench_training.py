@@ -21,8 +21,11 @@ recorded in the JSON (the reference machine is shared; CPU seconds are the robus
 samples, protocol and the training time recorded when it was trained; for the largest one
 (points x width x levels) the speed of the Euler probability flow (eq. 20) of 500 starts over
 all its levels -- the vectorised batch (:func:`numerics.experiments._fig2.timed_euler_flow`)
-against the naive baseline, one start at a time through the levels.  Only this section runs,
-and it is merged into the existing JSON (key ``fig2_stacks``).
+against the naive baseline, one start at a time through the levels (each the best of
+:data:`REPEATS` runs).  Only this section runs, and it is merged into the existing JSON (key
+``fig2_stacks``).  On a shared machine run it with ``OPENBLAS_NUM_THREADS=1``: BLAS threads
+competing with other jobs' threads can make the batched products slower than the single-point
+ones.
 """
 from __future__ import annotations
 
@@ -42,7 +45,9 @@ from numerics.experiments._data import orthonormal_dataset  # noqa: E402
 from training import train_denoiser, train_stack  # noqa: E402
 from training.api import versions  # noqa: E402
 
-#: The benchmark's residual target, relative to r = 1 (the issue's Fig. 1 target).
+#: Timings of section (3) are the best of this many runs.
+REPEATS = 3
+#: The benchmark's residual target, relative to r = 1 (Fig. 1's target).
 TARGET = 1e-3
 RHO = 0.2
 SAMPLES = 20
@@ -121,10 +126,14 @@ def fig2_stacks(cache_dir: Path, n_points: int = 500, seed: int = 0) -> dict:
     big, st = rows[k], stacks[k]
     Y0 = _fig2.initial_points(seed, n_points, st.d, 10.0)
     _fig2.timed_euler_flow(st, Y0[:5])  # warm-up (BLAS threads, caches)
-    Y, fast = _fig2.timed_euler_flow(st, Y0)
-    wall = time.perf_counter()
-    Y1 = np.vstack([_fig2.euler_flow(st.denoise_at, st.sigmas, y[None]) for y in Y0])
-    naive = time.perf_counter() - wall
+    # best of REPEATS: on a shared machine the minimum is the run least disturbed by others
+    runs = [_fig2.timed_euler_flow(st, Y0) for _ in range(REPEATS)]
+    Y, fast = min(runs, key=lambda r: r[1]["seconds"])
+    naive = np.inf
+    for _ in range(REPEATS):
+        wall = time.perf_counter()
+        Y1 = np.vstack([_fig2.euler_flow(st.denoise_at, st.sigmas, y[None]) for y in Y0])
+        naive = min(naive, time.perf_counter() - wall)
     assert np.allclose(Y, Y1, rtol=0, atol=1e-9), "batch and one-at-a-time flows differ"
     euler = {"stack": big["files"], "points": n_points, "levels": st.levels,
              "batch_seconds": fast["seconds"], "batch_points_per_second":
@@ -138,7 +147,8 @@ def fig2_stacks(cache_dir: Path, n_points: int = 500, seed: int = 0) -> dict:
           f"{fast['points_per_second']:.0f} points/s batched, {n_points / naive:.0f} points/s "
           f"one at a time ({naive / fast['seconds']:.1f}x)")
     return {"cache_dir": str(cache_dir), "stacks": rows, "largest": big, "euler": euler,
-            "load_average": list(os.getloadavg())}
+            "repeats": REPEATS, "load_average": list(os.getloadavg()),
+            "OPENBLAS_NUM_THREADS": os.environ.get("OPENBLAS_NUM_THREADS")}
 
 
 def main(argv=None) -> int:
