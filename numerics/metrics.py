@@ -2,15 +2,18 @@
 the paper's endpoint classes, and the memorized / spurious / generalized detection of Pham et al.
 (2024, "Memorization to generalization: emergence of diffusion models from associative memory").
 
-Public functions (all vectorised over a batch ``Y`` of shape ``(n, d)``; distances are true l2
-distances, computed from differences in blocks of :data:`BLOCK` elements so memory stays
-``O(BLOCK)`` for any ``n`` and ``M``):
+Public functions (all vectorised over a batch ``Y`` of shape ``(n, d)``; distances are true
+distances -- l2 by default, l-infinity with ``norm="linf"`` -- computed from the differences
+``y - x`` themselves (never from ``|y|^2 - 2 y.x + |x|^2``, which loses the small distances that
+decide memorisation, and never as a largest inverse distance), in blocks of :data:`BLOCK`
+elements so memory stays ``O(BLOCK)`` for any ``n`` and ``M``):
 
-``nearest_neighbours(Y, X) -> (index (n,), distance (n,))``
-    nearest row of ``X`` (``(M, d)``) to each row of ``Y``; ``exclude_self=True`` (``Y`` is ``X``)
-    skips the point itself.
+``nearest_neighbours(Y, X, norm="l2") -> (index (n,), distance (n,))``
+    nearest row of ``X`` (``(M, d)``) to each row of ``Y`` (the first one on a tie);
+    ``exclude_self=True`` (``Y`` is ``X``) skips the point itself.
 ``nearest_training_distance(dataset_or_X, Y) -> (n,)``
-``count_within(Y, R, radius) -> (n,)``  number of rows of ``R`` within ``radius`` of each row.
+``count_within(Y, R, radius, norm="l2") -> (n,)``  number of rows of ``R`` within ``radius``
+    (inclusive) of each row.
 ``distance_to_manifold(dataset, Y) -> (n,) or None``
     segment (collinear data: the convex hull of the points on their line), hyperbox boundary
     (orthogonal / obtuse data, :func:`numerics.geometry.distance_to_boundary`), triangle edges
@@ -18,7 +21,7 @@ distances, computed from differences in blocks of :data:`BLOCK` elements so memo
 ``endpoint_classes(dataset, Y, threshold) -> list[str]``
     :func:`numerics.classify.classify` where it applies; for other data ``training`` (within
     ``threshold`` of a training point) or ``other``.
-``pham_classes(Y, X, reference, delta_m, delta_s, self_in_reference=False) -> list[str]``
+``pham_classes(Y, X, reference, delta_m, delta_s, self_in_reference=False, norm="l2")``
     ``memorized``: nearest training point within ``delta_m``; ``spurious``: not memorized and
     another generated sample of ``reference`` (a larger set from the same sampler) within
     ``delta_s`` (samples collapsing onto one attractor that is not a training point);
@@ -57,14 +60,24 @@ def _blocks(n: int, M: int, d: int):
         yield a, min(n, a + step)
 
 
-def nearest_neighbours(Y, X, exclude_self: bool = False) -> tuple[np.ndarray, np.ndarray]:
-    """Index and true l2 distance of the nearest row of ``X`` to each row of ``Y``."""
+def _distance_block(Yb: np.ndarray, X: np.ndarray, norm: str) -> np.ndarray:
+    """``|y - x|`` for every pair of rows, shape ``(len(Yb), len(X))``."""
+    diff = Yb[:, None, :] - X[None]
+    return np.linalg.norm(diff, axis=2) if norm == "l2" else np.max(np.abs(diff), axis=2)
+
+
+def nearest_neighbours(Y, X, exclude_self: bool = False,
+                       norm: str = "l2") -> tuple[np.ndarray, np.ndarray]:
+    """Index and true distance (``norm`` l2 or linf) of the nearest row of ``X`` to each row of
+    ``Y``."""
+    from .geometry import check_norm
+    check_norm(norm)
     X = _as_array(X)
     Y = as_batch(Y, X.shape[1], "Y")
     idx = np.empty(Y.shape[0], dtype=int)
     dist = np.empty(Y.shape[0])
     for a, b in _blocks(Y.shape[0], X.shape[0], X.shape[1]):
-        D = np.linalg.norm(Y[a:b, None, :] - X[None], axis=2)
+        D = _distance_block(Y[a:b], X, norm)
         if exclude_self:
             D[np.arange(b - a), np.arange(a, b)] = np.inf
         idx[a:b] = np.argmin(D, axis=1)
@@ -77,13 +90,16 @@ def nearest_training_distance(dataset, Y) -> np.ndarray:
     return nearest_neighbours(Y, _as_array(dataset))[1]
 
 
-def count_within(Y, R, radius: float) -> np.ndarray:
-    """Number of rows of ``R`` within ``radius`` (inclusive) of each row of ``Y``."""
+def count_within(Y, R, radius: float, norm: str = "l2") -> np.ndarray:
+    """Number of rows of ``R`` within ``radius`` (inclusive, distance ``norm``) of each row of
+    ``Y``."""
+    from .geometry import check_norm
+    check_norm(norm)
     R = _as_array(R, "reference")
     Y = as_batch(Y, R.shape[1], "Y")
     out = np.empty(Y.shape[0], dtype=int)
     for a, b in _blocks(Y.shape[0], R.shape[0], R.shape[1]):
-        out[a:b] = np.sum(np.linalg.norm(Y[a:b, None, :] - R[None], axis=2) <= radius, axis=1)
+        out[a:b] = np.sum(_distance_block(Y[a:b], R, norm) <= radius, axis=1)
     return out
 
 
@@ -133,15 +149,16 @@ def endpoint_classes(dataset, Y, threshold: float) -> list[str]:
 
 
 def pham_classes(Y, X, reference, delta_m: float, delta_s: float,
-                 self_in_reference: bool = False) -> list[str]:
-    """Memorized / spurious / generalized (Pham et al. 2024; module docstring)."""
+                 self_in_reference: bool = False, norm: str = "l2") -> list[str]:
+    """Memorized / spurious / generalized (Pham et al. 2024; module docstring), distances in
+    ``norm``."""
     for name, v in (("delta_m", delta_m), ("delta_s", delta_s)):
         if not np.isfinite(v) or v <= 0:
             raise InputError(f"{name} must be a positive finite number, got {v!r}")
     X = _as_array(X)
     Y = as_batch(Y, X.shape[1], "Y")
-    mem = nearest_neighbours(Y, X)[1] <= delta_m
-    others = count_within(Y, reference, delta_s) - (1 if self_in_reference else 0)
+    mem = nearest_neighbours(Y, X, norm=norm)[1] <= delta_m
+    others = count_within(Y, reference, delta_s, norm) - (1 if self_in_reference else 0)
     return ["memorized" if m else ("spurious" if k >= 1 else "generalized")
             for m, k in zip(mem, others)]
 

@@ -17,9 +17,18 @@ score-smoothing       :mod:`.score_smoothing`                    Chen 2025 (othe
 model-comparison      :mod:`.model_comparison`                   all score models, one data set
 ====================  =========================================  =============================
 
-With a trained denoiser (the ``train`` extra): ``trained-virtual-stability``
-(:mod:`.trained_virtual_stability`, Fig. 1) and ``sampling-relaxation``
-(:mod:`.sampling_relaxation`, the sampled ball constraint).
+With trained denoisers (the ``train`` extra): ``trained-virtual-stability``
+(:mod:`.trained_virtual_stability`, Fig. 1), ``sampling-relaxation``
+(:mod:`.sampling_relaxation`, the sampled ball constraint) and the five experiments on the
+trained Fig. 2 set-up of :mod:`._fig2` (a stack of denoisers over noise levels, cached on disk):
+
+====================  =========================================  =============================
+trained-endpoints     :mod:`.trained_endpoints`                  Fig. 2 (App. E Figs. 7-10)
+trained-n-sweep       :mod:`.trained_n_sweep`                    Fig. 3
+training-protocols    :mod:`.training_protocols`                 App. F Fig. 11, App. H Fig. 14
+augmented-hyperbox    :mod:`.augmented_hyperbox`                 App. G Table 1
+memorization-metrics  :mod:`.memorization_metrics`               App. I Table 2
+====================  =========================================  =============================
 
 ``QUICK`` holds the tiny configurations used by ``flows experiment NAME --quick`` and the tests.
 Modules are imported on first use (:func:`get`), so importing this package is cheap.
@@ -60,10 +69,22 @@ EXPERIMENTS = {
     "model-comparison": "model_comparison",
     "trained-virtual-stability": "trained_virtual_stability",
     "sampling-relaxation": "sampling_relaxation",
+    "trained-endpoints": "trained_endpoints",
+    "trained-n-sweep": "trained_n_sweep",
+    "training-protocols": "training_protocols",
+    "augmented-hyperbox": "augmented_hyperbox",
+    "memorization-metrics": "memorization_metrics",
 }
 
 #: Experiments that train a network (need the ``train`` extra; tested in tests/test_premise.py).
-TRAINED = frozenset({"trained-virtual-stability", "sampling-relaxation"})
+TRAINED = frozenset({"trained-virtual-stability", "sampling-relaxation", "trained-endpoints",
+                     "trained-n-sweep", "training-protocols", "augmented-hyperbox",
+                     "memorization-metrics"})
+
+#: Tiny trained Fig. 2 set-up (docs: numerics/experiments/_fig2.py) shared by the ``--quick``
+#: runs of the trained Fig. 2 experiments: N = d = 4, 3 + 3 levels, seconds of training.
+_QUICK_FIG2 = dict(n_points=40, sigma_max=4.0, n_outside=3, n_inside=3, samples=4,
+                   outer_steps=3, inner_steps=100, steps=300)
 
 #: Tiny sizes (seconds each): smoke runs, tests, ``--quick``.
 QUICK = {
@@ -81,6 +102,11 @@ QUICK = {
                                                                   inner_steps=300)),
     "sampling-relaxation": dict(Ms=(2, 8, 32), Ms_d30=(2, 8), N30=3, hyper=dict(outer_steps=8,
                                                                   inner_steps=300)),
+    "trained-endpoints": dict(N=4, score_steps=10, **_QUICK_FIG2),
+    "trained-n-sweep": dict(Ns=(4, 2), d=4, **_QUICK_FIG2),
+    "training-protocols": dict(N=4, **_QUICK_FIG2),
+    "augmented-hyperbox": dict(N=4, augment=(0, 3), **_QUICK_FIG2),
+    "memorization-metrics": dict(N=4, n_reference=200, **_QUICK_FIG2),
 }
 
 
