@@ -93,6 +93,27 @@ def test_al_reaches_closed_form(al_results, kind):
         assert sup_distance(net, ds) <= SUP_REL * scale(ds)
 
 
+def test_al_defaults_reach_min_norm_in_d6():
+    """N = d = 6 orthonormal points, 100 samples per ball (docs/training.md, "Reaching the
+    min-norm solution in higher dimension"): the default schedule (penalty continuation from
+    mu = 1, recycled units) lands on the closed form's ReLU directions; the fixed mu = 100 of
+    the earlier schedule freezes the initial random boundaries (measured, 300 inner steps:
+    cost ratio 1.54, hull RMS 0.75 r, boundaries tilted 34 degrees)."""
+    from numerics.experiments._data import orthonormal_dataset
+    from numerics.premise import compare
+
+    ds = orthonormal_dataset(6)
+    res = train_denoiser(ds, rho=RHO, seed=0, progress=False, inner_steps=300)
+    assert res.report["converged"]
+    c = compare(res.stack.networks[0], ds, RHO, n_points=1024, seed=0)
+    # measured 0.949: 100 samples per ball in d = 6 are a relaxation (an optimum started at the
+    # closed form itself settles at 0.92-0.94), so the ratio sits below 1 but never far below
+    assert 0.85 <= c["cost_ratio"] <= 1.0, c["cost_ratio"]
+    # measured 0.167 r and 6 degrees; 0.3 r and 15 degrees are twice that, half the old values
+    assert c["rms_error_hull_rel"] <= 0.3, c["rms_error_hull_rel"]
+    assert c["boundary_angle_weighted_deg"] <= 15, c["boundary_angle_weighted_deg"]
+
+
 def test_adam_fits_but_weight_decay_is_closer(al_results):
     ds = DATA["obtuse"]()
     kw = dict(rho=RHO, seed=0, progress=False, samples=30, boundary_samples=30)
@@ -189,6 +210,8 @@ def test_bad_arguments_are_one_line():
         train_denoiser(ds, rho=0.1, protocol="adam", mu=3.0)
     with pytest.raises(ValueError, match="must be an integer"):
         train_denoiser(ds, rho=0.1, outer_steps=2.5)
+    with pytest.raises(ValueError, match="mu_growth must be > 1"):
+        train_denoiser(ds, rho=0.1, mu_start=1.0, mu_growth=1.0)
     with pytest.raises(ValueError, match="needs c"):
         train_stack(ds, [0.1, 0.2])
 
@@ -224,7 +247,9 @@ def test_dropout_seeded_and_lbfgs_inner_run():
     b = train_denoiser(ds, protocol="dropout", seed=7, steps=300, chunk_steps=100, **kw)
     assert np.array_equal(a.stack.networks[0].W, b.stack.networks[0].W)  # seeded masks
     assert a.report["iterations"] == 300 and a.report["hyperparameters"]["dropout"] == 0.1
-    lb = train_denoiser(ds, seed=0, inner="lbfgs", outer_steps=3, inner_steps=30, **kw)
+    # mu_start = mu: no penalty continuation, so three outer steps already fit to 0.1
+    lb = train_denoiser(ds, seed=0, inner="lbfgs", outer_steps=3, inner_steps=30, mu_start=100.0,
+                        **kw)
     assert lb.report["hyperparameters"]["inner"] == "lbfgs"
     assert np.isfinite(lb.report["residual_max"]) and lb.report["residual_max"] < 0.1
 

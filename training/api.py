@@ -38,15 +38,17 @@ TOLERANCE_REL_REGULARISED = 1e-2
 #: Default hyper-parameters (docs/training.md gives the reason for each value).
 DEFAULTS = {
     "common": {"include_centre": True, "boundary_samples": 0, "progress_seconds": 5.0},
-    "al": {"mu": 100.0, "lr": 1e-2, "lr_decay": 0.9, "lr_min": 1e-6, "outer_steps": 100,
-           "inner": "adam", "inner_steps": None, "lbfgs_memory": 10},
+    "al": {"mu": 100.0, "lr": 1e-2, "lr_decay": 0.95, "lr_min": 1e-6, "outer_steps": 150,
+           "inner": "adam", "inner_steps": None, "lbfgs_memory": 10,
+           "mu_start": 1.0, "mu_growth": 1.1, "recycle": 0.01},
     "adam": {"lr": 1e-2, "lr_final": 1e-5, "steps": 20000, "chunk_steps": 1000},
     "adam-wd": {"lr": 1e-2, "lr_final": 1e-5, "steps": 20000, "chunk_steps": 1000,
                 "weight_decay": 3e-5},
     "dropout": {"lr": 1e-2, "lr_final": 1e-5, "steps": 20000, "chunk_steps": 1000,
                 "weight_decay": 3e-5, "dropout": 0.1},
 }
-_MAY_BE_ZERO = ("weight_decay", "dropout", "lr_min", "boundary_samples", "progress_seconds")
+_MAY_BE_ZERO = ("recycle", "weight_decay", "dropout", "lr_min", "boundary_samples",
+                "progress_seconds")
 _INTEGER_HYPER = ("outer_steps", "inner_steps", "lbfgs_memory", "steps", "chunk_steps",
                   "boundary_samples")
 #: Inner iterations per outer iteration of ``al`` when ``inner_steps`` is not given.
@@ -116,6 +118,10 @@ def hyperparameters(protocol: str, **hyper) -> dict:
             raise TrainingInputError(f"hyper-parameter {k} must be an integer, got {v!r}")
     if "dropout" in out and not 0 <= out["dropout"] < 1:
         raise TrainingInputError(f"dropout must be in [0, 1), got {out['dropout']}")
+    if protocol == "al" and out["mu_start"] is not None and out["mu_start"] < out["mu"] and \
+            out["mu_growth"] <= 1:
+        raise TrainingInputError(f"mu_growth must be > 1 when mu_start ({out['mu_start']:g}) < mu "
+                                 f"({out['mu']:g}), got {out['mu_growth']:g}")
     if "lr_decay" in out and not 0 < out["lr_decay"] <= 1:
         raise TrainingInputError(f"lr_decay must be in (0, 1], got {out['lr_decay']}")
     return out
@@ -241,12 +247,14 @@ def _train(dataset, sigmas, rhos, noise, c, protocol, width, samples, seed, prog
         inits.append(initial_parameters(X, Y, K, level_rng(seed, i, 1)))
     from . import engine
     stackit = lambda ps: {k: np.stack([p[k] for p in ps]) for k in ps[0]}  # noqa: E731
+    # the seed of the random draws made while training level i (al's recycled units)
+    lseeds = [int(level_rng(seed, i, 2).integers(2 ** 31)) for i in range(len(sigmas))]
     if vectorise:
         params, info = engine.run(np.stack(Ys), np.stack(Ts), stackit(inits), tol, protocol, hp,
-                                  seed, progress)
+                                  seed, progress, lseeds)
     else:
         parts = [engine.run(Ys[i][None], Ts[i][None], stackit([inits[i]]), tol, protocol, hp,
-                            seed, progress) for i in range(len(sigmas))]
+                            seed, progress, lseeds[i:i + 1]) for i in range(len(sigmas))]
         params = {k: np.concatenate([p[k] for p, _ in parts]) for k in parts[0][0]}
         info = {k: sum((inf[k] for _, inf in parts), []) for k in ("iterations", "residual_max",
                                                                   "converged")}

@@ -23,6 +23,12 @@ HYPER_OPTIONS = {
     "--lr": ("lr", float, _AL + _ADAM, "Adam learning rate (al: initial inner learning rate)"),
     "--lr-decay": ("lr_decay", float, _AL, "al: learning-rate factor after each outer update"),
     "--lr-min": ("lr_min", float, _AL, "al: floor of the inner learning rate"),
+    "--mu-start": ("mu_start", float, _AL,
+                   "al: penalty weight of the first outer iteration; mu grows from it to --mu "
+                   "with no multiplier update (penalty continuation)"),
+    "--mu-growth": ("mu_growth", float, _AL, "al: factor on mu per outer iteration up to --mu"),
+    "--recycle": ("recycle", float, _AL,
+                  "al: restart units active on no sample at this scale (0: never)"),
     "--outer-steps": ("outer_steps", int, _AL, "al: outer-iteration budget (eqs. 24-26)"),
     "--inner-steps": ("inner_steps", int, _AL, "al: inner iterations per outer iteration"),
     "--lbfgs-memory": ("lbfgs_memory", int, _AL, "al --inner lbfgs: L-BFGS memory size"),

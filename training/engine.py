@@ -20,6 +20,8 @@ import numpy as np
 from ._backend import load
 
 _NAMES = ("A", "W", "b", "V", "c")
+#: ``recycle`` acts while ``residual_max > RECYCLE_UNTIL * tolerance``.
+RECYCLE_UNTIL = 10.0
 
 
 def _fns(jnp):
@@ -47,13 +49,14 @@ def _log(progress, text):
         print(f"train: {text}", file=sys.stderr, flush=True)
 
 
-def run(Ys, Ts, inits, tol, protocol, hyper, seed, progress=True):
+def run(Ys, Ts, inits, tol, protocol, hyper, seed, progress=True, level_seeds=None):
     """Train ``L`` levels together.
 
     ``Ys``, ``Ts``: ``(L, n, d)`` samples and targets; ``inits``: dict of ``(L, ...)`` initial
-    parameters; ``tol``: residual tolerance.  Returns ``(params, info)`` with ``params`` a dict of
-    NumPy ``(L, ...)`` arrays and ``info`` per-level lists ``iterations``, ``residual_max``,
-    ``converged`` and the wall ``seconds``.
+    parameters; ``tol``: residual tolerance; ``level_seeds``: one integer per level seeding the
+    random draws made during training (``al``'s recycled units; default ``0, 1, ...``).
+    Returns ``(params, info)`` with ``params`` a dict of NumPy ``(L, ...)`` arrays and ``info``
+    per-level lists ``iterations``, ``residual_max``, ``converged`` and the wall ``seconds``.
     """
     jax, jnp, optax = load()
     Ys, Ts = jnp.asarray(Ys, dtype=jnp.float64), jnp.asarray(Ts, dtype=jnp.float64)
@@ -63,7 +66,9 @@ def run(Ys, Ts, inits, tol, protocol, hyper, seed, progress=True):
     L = Ys.shape[0]
     t0 = time.perf_counter()
     if protocol == "al":
-        step, state, budget, count = _al_program(jax, jnp, optax, params, Ys, Ts, tol, hyper)
+        seeds = np.arange(L) if level_seeds is None else np.asarray(level_seeds)
+        step, state, budget, count = _al_program(jax, jnp, optax, params, Ys, Ts, tol, hyper,
+                                                 seeds)
     else:
         step, state, budget, count = _adam_program(jax, jnp, optax, params, Ys, Ts, tol, hyper,
                                                    protocol, seed)
@@ -82,8 +87,8 @@ def run(Ys, Ts, inits, tol, protocol, hyper, seed, progress=True):
             last = now
             res = np.asarray(res_fn(state["p"], Ys, Ts))
             cost = np.asarray(cost_fn(state["p"]))
-            what = (f"outer {calls}/{budget}" if protocol == "al"
-                    else f"step {calls * count}/{budget * count}")
+            what = (f"outer {calls}/{budget} (mu {float(np.max(state['mu'])):.3g})"
+                    if protocol == "al" else f"step {calls * count}/{budget * count}")
             lv = f", {int(done.sum())}/{L} levels converged" if L > 1 else ""
             _log(progress, f"{protocol} {what}: residual_max {res.max():.3e} (tolerance "
                            f"{tol:.1e}), weight cost {cost.max() if L == 1 else cost.sum():.6g}"
@@ -99,26 +104,29 @@ def run(Ys, Ts, inits, tol, protocol, hyper, seed, progress=True):
 
 
 # -- augmented Lagrangian (eqs. 22-26) --------------------------------------------------------
-def _al_program(jax, jnp, optax, params, Ys, Ts, tol, hyper):
+# Before eqs. 24-26 proper, a penalty continuation (mu_start -> mu, multipliers at zero) with
+# recycled dead units: docs/training.md, "Reaching the min-norm solution in higher dimension".
+def _al_program(jax, jnp, optax, params, Ys, Ts, tol, hyper, level_seeds):
     forward, weight_cost, residual_max = _fns(jnp)
-    mu = float(hyper["mu"])
+    mu_final, growth = float(hyper["mu"]), float(hyper["mu_growth"])
+    mu_start = mu_final if hyper["mu_start"] is None else min(float(hyper["mu_start"]), mu_final)
     inner_steps = int(hyper["inner_steps"])
     decay, lr_min = float(hyper["lr_decay"]), float(hyper["lr_min"])
 
-    def lagrangian(p, lam, Y, T):  # eq. 23: C + lambda^T r + mu/2 |r|^2
+    def lagrangian(p, lam, mu, Y, T):  # eq. 23: C + lambda^T r + mu/2 |r|^2
         r = forward(p, Y) - T
         return weight_cost(p) + jnp.sum(lam * r) + 0.5 * mu * jnp.sum(r ** 2)
 
     if hyper["inner"] == "adam":
         opt = optax.inject_hyperparams(optax.adam)(learning_rate=float(hyper["lr"]))
 
-        def inner(p, s, lam, lr, Y, T):
+        def inner(p, s, lam, mu, lr, Y, T):
             s = s._replace(hyperparams={**s.hyperparams, "learning_rate": lr})
             grad = jax.grad(lagrangian)
 
             def body(carry, _):
                 p, s = carry
-                upd, s = opt.update(grad(p, lam, Y, T), s, p)
+                upd, s = opt.update(grad(p, lam, mu, Y, T), s, p)
                 return (optax.apply_updates(p, upd), s), None
 
             (p, s), _ = jax.lax.scan(body, (p, s), None, length=inner_steps)
@@ -128,8 +136,8 @@ def _al_program(jax, jnp, optax, params, Ys, Ts, tol, hyper):
     else:  # L-BFGS with optax's zoom line search; memory restarts at every outer iteration
         opt = optax.lbfgs(memory_size=int(hyper["lbfgs_memory"]))
 
-        def inner(p, s, lam, lr, Y, T):
-            f = lambda q: lagrangian(q, lam, Y, T)  # noqa: E731
+        def inner(p, s, lam, mu, lr, Y, T):
+            f = lambda q: lagrangian(q, lam, mu, Y, T)  # noqa: E731
             vg = optax.value_and_grad_from_state(f)
 
             def body(carry, _):
@@ -143,16 +151,46 @@ def _al_program(jax, jnp, optax, params, Ys, Ts, tol, hyper):
 
         opt_state = jnp.zeros(Ys.shape[0])  # unused placeholder carried through vmap
 
+    eps = float(hyper["recycle"])
+
+    def recycle(p, key, Y):
+        """Units active on no sample have a zero gradient for ever: restart them as at
+        initialisation (random direction, boundary through a random sample) at scale ``eps``
+        (``|w_k| = eps``, ``a_k ~ N(0, (eps s)^2)``), so they can grow where the fit needs them."""
+        dead = ~jnp.any(Y @ p["W"].T + p["b"] > 0, axis=0)
+        k1, k2, k3 = jax.random.split(key, 3)
+        Wn = jax.random.normal(k1, p["W"].shape)
+        Wn = eps * Wn / jnp.linalg.norm(Wn, axis=1, keepdims=True)
+        bn = -jnp.sum(Wn * Y[jax.random.randint(k2, dead.shape, 0, Y.shape[0])], axis=1)
+        s = jnp.max(jnp.linalg.norm(Y - jnp.mean(Y, axis=0), axis=1))  # data scale
+        An = eps * s * jax.random.normal(k3, p["A"].shape)
+        return {**p, "W": jnp.where(dead[:, None], Wn, p["W"]), "b": jnp.where(dead, bn, p["b"]),
+                "A": jnp.where(dead[:, None], An, p["A"])}
+
     def outer(state, Y, T):  # one update of eqs. 24-26 (and the learning-rate decrease)
-        p, s = inner(state["p"], state["s"], state["lam"], state["lr"], Y, T)
+        mu = state["mu"]
+        p, s = inner(state["p"], state["s"], state["lam"], mu, state["lr"], Y, T)
+        if eps > 0:
+            # only while the fit is far from the tolerance: a recycled unit moves h by about
+            # eps^2 s, so near the tolerance the units are left alone and the fit can settle
+            far = residual_max(p, Y, T) > RECYCLE_UNTIL * tol
+            p = _select(jax, jnp, far, recycle(p, jax.random.fold_in(state["key"], state["k"]),
+                                               Y), p)
         r = forward(p, Y) - T
-        new = {"p": p, "s": s, "lam": state["lam"] + mu * r,
-               "lr": jnp.maximum(state["lr"] * decay, lr_min), "k": state["k"] + 1,
+        # penalty continuation: while mu < mu_final an outer iteration raises mu and leaves the
+        # multipliers at zero (a quadratic-penalty path); from mu_final on, eqs. 24-26
+        al = mu >= mu_final
+        new = {"p": p, "s": s, "lam": jnp.where(al, state["lam"] + mu * r, state["lam"]),
+               "mu": jnp.minimum(mu * growth, mu_final),
+               "lr": jnp.maximum(state["lr"] * decay, lr_min),
+               "k": state["k"] + 1, "key": state["key"],
                "done": residual_max(p, Y, T) <= tol}
         return _select(jax, jnp, state["done"], state, new)
 
     L = Ys.shape[0]
     state = {"p": params, "s": opt_state, "lam": jnp.zeros_like(Ys),
+             "mu": jnp.full(L, mu_start),
+             "key": jax.vmap(jax.random.PRNGKey)(jnp.asarray(level_seeds)),
              "lr": jnp.full(L, float(hyper["lr"])), "k": jnp.zeros(L, dtype=jnp.int64),
              "done": jnp.zeros(L, dtype=bool)}
     return jax.jit(jax.vmap(outer)), state, int(hyper["outer_steps"]), inner_steps
