@@ -60,7 +60,7 @@ class Classification:
 def default_threshold(dataset: Dataset) -> float:
     """``DEFAULT_RELATIVE_THRESHOLD * max_n r_n`` (l2)."""
     check_dataset(dataset)
-    scale = max(float(r) for r in dataset.r)
+    scale = float(np.max(dataset.float_geometry.r))
     value = DEFAULT_RELATIVE_THRESHOLD * scale
     if not (math.isfinite(value) and value > 0):
         raise NotRepresentableError(

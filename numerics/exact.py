@@ -46,9 +46,9 @@ import numpy as np
 import sympy as sp
 
 from theory import closed_forms as cf
-from theory.pieces import check_model
+from theory.pieces import KINK_IS_FLAT, check_model
 
-from .evaluate import LINEAR, LOWER, UPPER, CompiledDenoiser
+from .evaluate import LINEAR, LOWER, UPPER, CompiledDenoiser, piece_codes
 
 #: Region codes beyond the three pieces: a unit sliding along its lower / upper kink (Filippov).
 SLIDE_LO, SLIDE_HI = 3, 4
@@ -66,6 +66,9 @@ LAMBDA_TOL = 1e-12
 VELOCITY_TOL = 100 * KINK_TOL
 #: Mode coefficients below this (times ``max r``) are float64 noise of ``t_n ~ r`` (8 ulp).
 COEFF_NOISE = 8 * np.finfo(float).eps
+#: Eigenvalues within this (times ``max(1, max |lambda|)``) of zero are zero: ``eigh`` computes
+#: them to ~eps ||J||, and 64 eps keeps a rounded zero from becoming a growth rate.
+EIG_NOISE = 64 * np.finfo(float).eps
 #: Iterations of the certified march per round before a checkpoint (no switch) is taken.
 MARCH_ITERATIONS = 200
 #: A round never advances a point with an unstable mode beyond ``MAX_GROWTH / lambda_max`` in
@@ -230,7 +233,8 @@ def kink_transition(v_below, v_above, flat_is_below, vtol=0.0):
     v_below, v_above = np.asarray(v_below, dtype=float), np.asarray(v_above, dtype=float)
     v_below = np.where(np.abs(v_below) <= vtol, 0.0, v_below)
     v_above = np.where(np.abs(v_above) <= vtol, 0.0, v_above)
-    flat = np.where(flat_is_below, 0, 1)
+    # the kink convention (theory.pieces.KINK_IS_FLAT) decides where nothing moves the unit
+    flat = np.where(np.asarray(flat_is_below) == KINK_IS_FLAT, 0, 1)
     out = np.where((v_below > 0) & (v_above > 0), 1,
                    np.where((v_below < 0) & (v_above < 0), 0, flat))
     return np.where((v_below > 0) & (v_above < 0), 2, out)
@@ -245,7 +249,10 @@ def held_pieces(code):
 
 @dataclass
 class _Region:
-    """Affine dynamics ``dc/dtau = P (J c + b)`` of one activation pattern (with sliding units)."""
+    """Affine dynamics ``dc/dtau = P (J c + b)`` of one activation pattern (with sliding units).
+
+    In mode coordinates ``y = Q^T c`` (``c = cfix + Q y``; ``cfix`` holds the sliding units on
+    their kinks, zero without sliding) the dynamics decouple: ``dy_k/dtau = lam_k y_k + g_k``."""
 
     code: tuple
     J: np.ndarray            # (m, m) symmetric: Ut^T diag(A) Ut - I
@@ -257,19 +264,44 @@ class _Region:
     Lc: np.ndarray = field(default=None)    # (N,)
     lo: np.ndarray = field(default=None)    # (N,) allowed interval of X (open/closed: see march)
     hi: np.ndarray = field(default=None)
-    shift: np.ndarray = field(default=None)  # (m,) Q^T b / lam per non-marginal mode, else nan
+    shift: np.ndarray = field(default=None)  # (m,) g_k / lam_k per non-marginal mode, else nan
+    cfix: np.ndarray = field(default=None)   # (m,) the sliding units' kink offset (else 0)
+    g: np.ndarray = field(default=None)      # (m,) Q^T (J cfix + b): constant mode forcing
+    LQ: np.ndarray = field(default=None)     # (N, m) event quantities per mode: L Q
+    K0: np.ndarray = field(default=None)     # (N,) L cfix + Lc
 
-    def amplitudes(self, C):
-        """Mode amplitudes ``a = Q^T P (J c + b)`` of the velocity at span coordinates ``C``
-        (n, m).  Without sliding, a non-marginal mode is computed as ``lam (q^T c + q^T b/lam)``:
-        its rounding error is then ~eps |lam| |c| (a displacement of ~eps |c|) instead of
-        ~eps ||J|| |c|, so a start a few ulp off a saddle still leaves along its unstable mode."""
-        C = np.atleast_2d(C)
-        a = (C @ self.J.T + self.b) @ self.Pr.T @ self.Q
-        modal = np.isfinite(self.shift)
-        if modal.any():
-            a = np.where(modal, self.lam * (C @ self.Q + np.where(modal, self.shift, 0.0)), a)
-        return a
+
+def _modal_state(C, Q, lam, shift, g, scale):
+    """Mode coordinates ``y = Q^T c``, velocities ``a = lam y + g`` and the form of each mode.
+
+    ``modal[k]``: the mode is advanced as ``y_k(t) = -shift_k + (y_k + shift_k) e^{lam_k t}``
+    (its fixed point ``-shift_k`` plus a decaying or growing part), which never cancels: a start
+    at ``|y| = 1e300`` decays to the data with float64's relative accuracy at every time.  The
+    other modes (marginal ones, or a fixed point so far away that the difference would lose
+    more than the state) are advanced as ``y_k + a_k (e^{lam_k t} - 1)/lam_k``.  A non-marginal
+    mode's velocity is computed as ``lam (y + shift)``: its rounding is then ~eps |lam| |y|, so
+    a start a few ulp off a saddle still leaves along its unstable mode."""
+    y = np.einsum("nji,nj->ni", Q, C)
+    finite = np.isfinite(shift)
+    sh = np.where(finite, shift, 0.0)
+    with np.errstate(all="ignore"):
+        a = np.where(finite, lam * (y + sh), g + lam * y)
+    # marginal modes (rho = 0: slope-1 middle pieces) carry only rounding noise
+    a = np.where((np.abs(lam) <= LAMBDA_TOL) & (np.abs(a) <= COEFF_NOISE * scale), 0.0, a)
+    modal = finite & (np.abs(sh) <= np.maximum(np.abs(y), scale))
+    return y, a, modal
+
+
+def _advance_modes(y, a, modal, lam, shift, t):
+    """Mode coordinates after a time ``t`` (``(n,)`` or ``(n, 1)``, ``inf`` allowed: stable modes
+    reach their fixed point, non-stable modes must then have ``a = 0`` and stay)."""
+    t = np.asarray(t, dtype=float).reshape(-1, 1)
+    sh = np.where(np.isfinite(shift), shift, 0.0)
+    with np.errstate(all="ignore"):
+        E = np.where(np.isinf(t) & (lam < 0), 0.0, np.exp(lam * t))
+        y_modal = -sh + (y + sh) * E
+        y_phi = y + _phi(lam, t, a) * a
+    return np.where(a == 0, y, np.where(modal, y_modal, y_phi))
 
 
 class PiecewiseAffineScoreFlow:
@@ -323,6 +355,10 @@ class PiecewiseAffineScoreFlow:
         else:
             Pr, Z = np.eye(m), np.eye(m)
         lam_r, Q_r = np.linalg.eigh(Z.T @ J @ Z)
+        # eigenvalues at eigh's rounding level (~eps ||J||) are zero: a rounded 1e-16 would turn
+        # a far start's coordinate (up to 1e308) into a spurious velocity
+        lam_r = np.where(np.abs(lam_r) <= EIG_NOISE * max(1.0, float(np.max(np.abs(lam_r)))),
+                         0.0, lam_r)
         lam = np.full(m, -1.0)
         Q = np.zeros((m, m))
         lam[:lam_r.size], Q[:, :lam_r.size] = lam_r, Z @ Q_r
@@ -341,11 +377,15 @@ class PiecewiseAffineScoreFlow:
             L[S] = -Mss_inv_Us @ J
             Lc[S] = g_below - Mss_inv_Us @ b
             lo[S], hi[S] = g_above, g_below
+        cfix = np.zeros(m)
+        if S.size:
+            cfix = Us.T @ (Mss_inv @ np.where(code_arr[S] == SLIDE_LO, p.k_lo[S], p.k_hi[S]))
+        g = Q.T @ (J @ cfix + b)
         shift = np.full(m, np.nan)
-        if not S.size:
-            modal = np.abs(lam) > LAMBDA_TOL
-            shift[modal] = (Q.T @ b)[modal] / lam[modal]
-        return _Region(code, J, b, Pr, lam, Q, L, Lc, lo, hi, shift)
+        modal = (np.abs(lam) > LAMBDA_TOL) & np.any(Q != 0, axis=0)
+        shift[modal] = g[modal] / lam[modal]
+        return _Region(code, J, b, Pr, lam, Q, L, Lc, lo, hi, shift, cfix, g, L @ Q,
+                       L @ cfix + Lc)
 
     def drift(self, code, C):
         """Field ``P (J c + b)`` of region ``code`` at span coordinates ``C`` (n, m)."""
@@ -355,11 +395,7 @@ class PiecewiseAffineScoreFlow:
     # -- integration ------------------------------------------------------------------------
     def initial_codes(self, C):
         """Pieces at the start (kinks are flat)."""
-        T = C @ self.Ut.T
-        P = np.full(T.shape, LINEAR, dtype=np.int64)
-        P[T <= self.p.k_lo] = LOWER
-        P[T >= self.p.k_hi] = UPPER
-        return P
+        return piece_codes(C @ self.Ut.T, self.p.k_lo, self.p.k_hi).astype(np.int64)
 
     def run(self, Y0, tau_end=np.inf, record=False):
         """Integrate the batch ``Y0`` (n, d) to ``tau_end``; return a :class:`AffineRun`."""
@@ -416,20 +452,18 @@ class PiecewiseAffineScoreFlow:
     def _round(self, C, codes, remaining):
         """One region step for every point: exact advance to the next event (or the end)."""
         n, m, N = C.shape[0], self.m, self.N
-        rl, inv, (lam, Q, J, b, Pr, L, Lc, lo, hi, shift) = self._stacked(
-            codes, ("lam", "Q", "J", "b", "Pr", "L", "Lc", "lo", "hi", "shift"))
-        f0 = np.einsum("nij,nj->ni", Pr, np.einsum("nij,nj->ni", J, C) + b)
-        a = np.einsum("nji,nj->ni", Q, f0)                        # mode amplitudes Q^T f0
-        # non-marginal modes without sliding: lam (q^T c + q^T b/lam), see _Region.amplitudes
-        modal = np.isfinite(shift)
-        a = np.where(modal, lam * (np.einsum("nji,nj->ni", Q, C) + np.where(modal, shift, 0.0)), a)
-        # marginal modes (rho = 0: slope-1 middle pieces) carry only rounding noise
-        a = np.where((np.abs(lam) <= LAMBDA_TOL) & (np.abs(a) <= COEFF_NOISE * self.scale), 0.0, a)
-        X0 = np.einsum("nkm,nm->nk", L, C) + Lc
-        Cm = np.einsum("nkm,nml->nkl", L, Q) * a[:, None, :]      # (n, N, m)
-        # merge modes with equal eigenvalues (an eigenbasis of a repeated eigenvalue is arbitrary:
-        # unmerged, its coefficients can cancel and inflate the march's variation bound)
-        close = np.abs(lam[:, :, None] - lam[:, None, :]) <= 1e-12 * (1 + np.abs(lam[:, :, None]))
+        rl, inv, (lam, Q, shift, g, cfix, LQ, K0, lo, hi) = self._stacked(
+            codes, ("lam", "Q", "shift", "g", "cfix", "LQ", "K0", "lo", "hi"))
+        y, a, modal = _modal_state(C, Q, lam, shift, g, self.scale)
+        # event quantities X_j(tau) = K_j + sum_k Cm_jk psi_k(tau), psi_k = e^{lam tau}/lam for
+        # modal modes (K_j then holds their fixed points: no cancellation for far starts), the
+        # phi_k = (e^{lam tau} - 1)/lam of the others
+        K = K0 + np.einsum("nkm,nm->nk", LQ, np.where(modal, -np.where(modal, shift, 0.0), y))
+        Cm = LQ * a[:, None, :]                                     # (n, N, m)
+        # merge modes with equal eigenvalues and form (an eigenbasis of a repeated eigenvalue is
+        # arbitrary: unmerged, its coefficients can cancel and inflate the march's variation bound)
+        close = (np.abs(lam[:, :, None] - lam[:, None, :]) <= 1e-12 * (1 + np.abs(lam[:, :, None]))) \
+            & (modal[:, :, None] == modal[:, None, :])
         leader = np.argmax(close, axis=1)                           # (n, m) first equal mode
         onehot = leader[:, :, None] == np.arange(m)[None, None, :]  # (n, j, k)
         Cm = np.einsum("nij,njk->nik", Cm, onehot.astype(float))
@@ -438,13 +472,14 @@ class PiecewiseAffineScoreFlow:
         # dataset's units after a rotation): drop them
         noise = COEFF_NOISE * self.scale * np.where(np.abs(lam) > LAMBDA_TOL, np.abs(lam), 1.0)
         Cm = np.where(np.abs(Cm) <= noise[:, None, :], 0.0, Cm)
-        tau_hit, j_hit = _march(X0, Cm, lam, lo, hi, self.tol, remaining,
+        tau_hit, j_hit = _march(K, Cm, lam, modal, lo, hi, self.tol, remaining,
                                 VELOCITY_TOL * self.scale)
         t_adv = np.where(np.isfinite(tau_hit), np.minimum(tau_hit, remaining), remaining)
         # tau -> oo without a certified exit: the non-decaying modes carry only amplitudes that
         # never move any unit out of its interval (noise, e.g. a start on a saddle): drop them
         a_adv = np.where(np.isinf(t_adv)[:, None] & (lam >= -LAMBDA_TOL), 0.0, a)
-        C_new = C + np.einsum("nml,nl->nm", Q, _phi(lam, t_adv[:, None], a_adv) * a_adv)
+        y_new = _advance_modes(y, a_adv, modal, lam, shift, t_adv)
+        C_new = cfix + np.einsum("nml,nl->nm", Q, y_new)
         return C_new, tau_hit, j_hit, (rl, inv)
 
     def _switch(self, C, codes, pts, units):
@@ -516,8 +551,10 @@ class AffineRun:
                 continue
             for t0, c0, reg, length in reversed(segs):
                 if t >= t0:
-                    a = reg.amplitudes(c0)[0]
-                    c = c0 + reg.Q @ (_phi(reg.lam, t - t0, a) * a)
+                    y, a, modal = _modal_state(c0[None], reg.Q[None], reg.lam[None],
+                                               reg.shift[None], reg.g[None], fl.scale)
+                    c = reg.cfix + reg.Q @ _advance_modes(y, a, modal, reg.lam[None],
+                                                          reg.shift[None], t - t0)[0]
                     out.append(fl.cd.origin + c @ fl.B + self.Zperp[i] * np.exp(-t))
                     break
         return np.array(out)
@@ -544,10 +581,12 @@ def _phi(lam, tau, amp=None):
     return out
 
 
-def _march(X0, Cm, lam, lo, hi, tol, remaining, vtol):
+def _march(X0, Cm, lam, modal, lo, hi, tol, remaining, vtol):
     """First time each point's event quantities leave their intervals (certified, vectorised).
 
-    ``X_j(tau) = X0_j + sum_k Cm_jk phi(lam_k, tau)``; the allowed set is ``[lo_j, hi_j]``;
+    ``X_j(tau) = X0_j + sum_k Cm_jk psi_k(tau)`` with ``psi_k = e^{lam_k tau}/lam_k`` for the
+    ``modal`` modes and ``phi(lam_k, tau) = (e^{lam_k tau} - 1)/lam_k`` for the others (both have
+    the derivative ``e^{lam_k tau}``, so every bound below holds for either); the allowed set is ``[lo_j, hi_j]``;
     ``e_j = min(X_j - lo_j, hi_j - X_j)``.  A step ``h`` from ``ta`` is taken only when the
     variation bound ``sum_k |Cm_jk| e^{lam_k ta} phi(lam_k, h)`` is at most ``e_j(ta)`` (no crossing
     possible); where the plain Newton step lands outside, the bracket is bisected.  On the
@@ -568,6 +607,7 @@ def _march(X0, Cm, lam, lo, hi, tol, remaining, vtol):
     X0f, lof, hif = X0.ravel(), lo.ravel(), hi.ravel()
     Cf = Cm.reshape(n * N, m)
     Lf = np.repeat(lam, N, axis=0)
+    Mf = np.repeat(modal, N, axis=0)
     W0f = np.abs(Cf)
     ta = np.zeros(n * N)
     root = np.zeros(n * N, dtype=bool)
@@ -576,25 +616,36 @@ def _march(X0, Cm, lam, lo, hi, tol, remaining, vtol):
     act = np.flatnonzero(np.ones(n * N, dtype=bool))
     tiny = 1e-300
     with np.errstate(all="ignore"):
-        stable_inf = np.where(Lf < -LAMBDA_TOL, -1.0 / np.where(Lf < -LAMBDA_TOL, Lf, -1.0), np.inf)
+        stable = Lf < -LAMBDA_TOL
+        phi_inf = -1.0 / np.where(stable, Lf, -1.0)   # phi(lam, oo) of a stable mode
         for _it in range(MARCH_ITERATIONS):
             if act.size == 0:
                 break
-            C, L, W0, t = Cf[act], Lf[act], W0f[act], ta[act]
+            C, L, Mo, W0, t = Cf[act], Lf[act], Mf[act], W0f[act], ta[act]
             x0, l_, h_ = X0f[act], lof[act], hif[act]
             E = np.exp(L * t[:, None])
-            X = x0 + np.sum(C * _phi(L, t[:, None]), axis=1)
+            terms = C * _psi(L, t[:, None], Mo)
+            X = x0 + np.sum(terms, axis=1)
             dX = np.sum(C * E, axis=1)
             d2X = np.sum(C * L * E, axis=1)
             dlo, dhi = X - l_, h_ - X
             sgn = np.where(dlo <= dhi, 1.0, -1.0)
             e, de, d2e = np.minimum(dlo, dhi), sgn * dX, sgn * d2X
             w = W0 * E
-            vinf = np.sum(np.where(w > 0, w * stable_inf[act], 0.0), axis=1)
+            # range of X over [t, oo): each term is monotone in tau, from its value now to its
+            # limit (0 for a modal stable mode, C phi(lam, oo) otherwise; unbounded unless C = 0
+            # for a non-stable mode).  Summing the terms' extremes (not |C| times a variation)
+            # keeps far starts, whose terms are huge now and decay, free of cancellation.
+            st_ = stable[act]
+            limit = np.where(st_, np.where(Mo, 0.0, C * phi_inf[act]), 0.0)
+            bounded = ~np.any(~st_ & (C != 0), axis=1)
+            x_min = x0 + np.sum(np.minimum(terms, limit), axis=1)
+            x_max = x0 + np.sum(np.maximum(terms, limit), axis=1)
+            stays = bounded & (x_min - l_ >= -tol) & (h_ - x_max >= -tol)
             on = e <= tol
             first = on & (np.abs(de) > vtol)
             second = on & ~first
-            is_never = ((e - vinf >= -tol) & ~(on & ((first & (de < 0)) | (second & (d2e < 0))))) \
+            is_never = (stays & ~(on & ((first & (de < 0)) | (second & (d2e < 0))))) \
                 | (second & ~(d2e > 0) & ~(d2e < 0))
             is_root = ~is_never & ((first & (de < 0)) | (second & (d2e < 0)))
             # Newton bracket for the others moving outward
@@ -604,11 +655,12 @@ def _march(X0, Cm, lam, lo, hi, tol, remaining, vtol):
             if tryN.any():
                 k = np.flatnonzero(tryN)
                 hN = e[k] / -de[k]
-                eN = _eval_e1(x0[k], C[k], L[k], l_[k], h_[k], t[k] + hN)
+                eN = _eval_e1(x0[k], C[k], L[k], Mo[k], l_[k], h_[k], t[k] + hN)
                 br = eN < 0
                 if br.any():
                     kb = k[br]
-                    bis_t[kb] = _bisect1(x0[kb], C[kb], L[kb], l_[kb], h_[kb], t[kb], t[kb] + hN[br], tol)
+                    bis_t[kb] = _bisect1(x0[kb], C[kb], L[kb], Mo[kb], l_[kb], h_[kb], t[kb],
+                                         t[kb] + hN[br], tol)
                     is_root[kb] = True
                     rest[kb] = False
             # steps for the remaining pairs
@@ -654,24 +706,30 @@ def _march(X0, Cm, lam, lo, hi, tol, remaining, vtol):
     return np.where(check, lower, tau_hit), np.where(check, -1, j_hit)
 
 
-def _eval_e1(x0, C, L, lo, hi, t):
-    X = x0 + np.sum(C * _phi(L, t[:, None]), axis=1)
+def _psi(lam, tau, modal):
+    """``e^{lam tau}/lam`` for the modal modes, ``(e^{lam tau} - 1)/lam`` for the others."""
+    with np.errstate(all="ignore"):
+        return np.where(modal, np.exp(lam * tau) / np.where(modal, lam, 1.0), _phi(lam, tau))
+
+
+def _eval_e1(x0, C, L, M, lo, hi, t):
+    X = x0 + np.sum(C * _psi(L, t[:, None], M), axis=1)
     return np.minimum(X - lo, hi - X)
 
 
-def _bisect1(x0, C, L, lo, hi, a, b, tol=0.0):
+def _bisect1(x0, C, L, M, lo, hi, a, b, tol=0.0):
     """Locate the crossing in brackets ``[a, b]`` (``e(a) >= 0 > e(b)``) by the Illinois
     (regula falsi) method; returns the inside end ``a`` once ``e(a) <= tol / 100`` or the
     bracket has shrunk to float64 resolution."""
-    fa = _eval_e1(x0, C, L, lo, hi, a)
-    fb = _eval_e1(x0, C, L, lo, hi, b)
+    fa = _eval_e1(x0, C, L, M, lo, hi, a)
+    fb = _eval_e1(x0, C, L, M, lo, hi, b)
     side = np.zeros(a.size)
     for _ in range(100):
         with np.errstate(all="ignore"):
             c = b - fb * (b - a) / (fb - fa)
         bad = ~np.isfinite(c) | (c <= a) | (c >= b)
         c = np.where(bad, 0.5 * (a + b), c)
-        fc = _eval_e1(x0, C, L, lo, hi, c)
+        fc = _eval_e1(x0, C, L, M, lo, hi, c)
         inside = fc >= 0
         fb = np.where(inside & (side == 1), 0.5 * fb, fb)    # Illinois: halve the stale end
         fa = np.where(~inside & (side == -1), 0.5 * fa, fa)

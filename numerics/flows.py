@@ -53,9 +53,8 @@ import numpy as np
 from scipy.integrate import solve_ivp
 
 from theory.datasets import Dataset, OrthogonalDataset
-from theory.denoisers import min_cost_denoiser
+from theory.denoisers import check_low_noise
 from theory.errors import NonFiniteError, NotRepresentableError, OutOfRangeError, ShapeError, UnknownChoiceError
-from theory.pieces import check_model
 
 from . import exact as ex
 from .evaluate import LINEAR, LOWER, CompiledDenoiser, compile_denoiser
@@ -114,8 +113,7 @@ def _positive(name, value, allow_zero=False):
 def _setup(dataset, model, rho):
     """Validate the dataset/model/radius (raises the theory errors) and compile the denoiser."""
     check_dataset(dataset)
-    check_model(model)
-    min_cost_denoiser(dataset, rho, model)  # low-noise regime, model availability
+    check_low_noise(dataset, rho, model)  # model availability, low-noise regime
     return compile_denoiser(dataset, model)
 
 
@@ -326,9 +324,16 @@ def _integrate_ivp(cd, y0, *, t_span, rho_of, sdot_of, s_of, moving, rho_final, 
         if sol.status == 1:
             if stalls > MAX_STALLS_PER_UNIT * cd.N:
                 return y, samples, t, events, ("stalled", s_of(t))
-            j = int(np.argmin(fld.margins(y, rho_of(t), code)))
-            code, y = fld.switch(y, rho_of(t), code, j)
-            events += 1
+            # switch every unit that has reached the end of its range: two units can reach
+            # their kinks within one event's resolution, and a unit left with a negative
+            # margin would never trigger the next segment's event (it must cross from above)
+            for k in range(2 * cd.N):
+                margins = fld.margins(y, rho_of(t), code)
+                j = int(np.argmin(margins))
+                if k > 0 and margins[j] > 0:
+                    break
+                code, y = fld.switch(y, rho_of(t), code, j)
+                events += 1
 
 
 def _flat_decay(delta):

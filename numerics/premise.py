@@ -69,7 +69,7 @@ def _geometry(dataset, rho: float) -> dict:
     """Float geometry: points, closed-form directions/origin/kinks, hull description."""
     cd = compile_denoiser(dataset)
     p = cd.params(rho)
-    X = np.array([[float(v) for v in x] for x in dataset.points])
+    X = dataset.array
     equilateral = dataset.kind == "equilateral"
     return {"cd": cd, "X": X, "origin": cd.origin, "U": cd.U, "r": cd.r,
             "scale": float(np.max(cd.r)), "k_lo": np.asarray(p.k_lo, dtype=float),

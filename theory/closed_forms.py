@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import sympy as sp
 
-from .pieces import check_model
+from .pieces import check_model, unit_pieces
 
 t0, r, rho, rho0, tau, s = sp.symbols("t0 r rho rho0 tau s", positive=True)
 sigma_max, c = sp.symbols("sigma_max c", positive=True)
@@ -107,9 +107,10 @@ def probability_flow_limit(piece: str, model: str = "exact", t0=t0, r=r, rho0=rh
 
 
 def kinks(model: str, r=r, rho=rho) -> tuple:
-    """The two kinks of a unit in ``model``: ``(rho, r - rho)``, or ``(0, r)`` for fixed kinks."""
-    check_model(model)
-    return (sp.Integer(0), r) if model == "taylor-fixed-kinks" else (rho, r - rho)
+    """The two kinks of a unit in ``model``: ``(rho, r - rho)``, or ``(0, r)`` for fixed kinks
+    (those of :func:`theory.pieces.unit_pieces`)."""
+    unit = unit_pieces(model, r, rho)
+    return unit.k_lo, unit.k_hi
 
 
 # -- early stopping (Thm 4.4, B.3) -------------------------------------------------------------

@@ -30,6 +30,42 @@ from dataclasses import dataclass
 
 import sympy as sp
 
+#: The **kink convention** (docs/math.md §5 "Kink starts"): a point exactly on a kink belongs to
+#: the flat piece next to it.  This constant is the convention's only statement: the predicates
+#: :func:`on_lower`, :func:`on_upper` and :func:`piece_margins` derive from it, and every piece
+#: decision of the toolkit (SymPy relations, activation patterns, stationary points, NumPy
+#: piece codes, the integrators' starting pieces and their choice at a repelling kink) goes
+#: through them.
+KINK_IS_FLAT = True
+
+
+def on_lower(t, k_lo):
+    """Is ``t`` on the lower (flat) piece?  ``t <= k_lo`` (a kink is flat).  Works for numbers,
+    NumPy arrays (element-wise) and SymPy expressions (a relation)."""
+    return t <= k_lo if KINK_IS_FLAT else t < k_lo
+
+
+def on_upper(t, k_hi):
+    """Is ``t`` on the upper (flat) piece?  ``t >= k_hi`` (a kink is flat)."""
+    return t >= k_hi if KINK_IS_FLAT else t > k_hi
+
+
+def piece_margins(piece: str, t, k_lo, k_hi) -> list:
+    """``(value, strict)`` pairs: ``t`` is on ``piece`` iff every ``value >= 0`` (``> 0`` where
+    ``strict``).  The flat pieces include their kink, the linear piece excludes both."""
+    if piece == "lower":
+        return [(k_lo - t, not KINK_IS_FLAT)]
+    if piece == "upper":
+        return [(t - k_hi, not KINK_IS_FLAT)]
+    return [(t - k_lo, KINK_IS_FLAT), (k_hi - t, KINK_IS_FLAT)]
+
+
+def piece_conditions(piece: str, t, k_lo, k_hi) -> list:
+    """The SymPy relations defining ``piece`` in ``t`` (from :func:`piece_margins`)."""
+    return [value > 0 if strict else value >= 0
+            for value, strict in piece_margins(piece, t, k_lo, k_hi)]
+
+
 #: The three named score models of MATH.md §3 (a **[choice]** exposed as an option).
 MODELS = ("exact", "taylor", "taylor-fixed-kinks")
 #: Piece names, in the order of increasing ``t``.
@@ -64,17 +100,25 @@ class UnitPieces:
 
     def piece_of(self, t) -> str:
         """The piece holding the number ``t`` (kink convention: kinks are flat)."""
-        if bool(t <= self.k_lo):
+        if bool(on_lower(t, self.k_lo)):
             return "lower"
-        if bool(t >= self.k_hi):
+        if bool(on_upper(t, self.k_hi)):
             return "upper"
         return "linear"
+
+    def margins(self, piece: str, t) -> list:
+        """:func:`piece_margins` of this unit."""
+        return piece_margins(piece, t, self.k_lo, self.k_hi)
+
+    def conditions(self, piece: str, t) -> list:
+        """:func:`piece_conditions` of this unit."""
+        return piece_conditions(piece, t, self.k_lo, self.k_hi)
 
     def response(self, t) -> sp.Expr:
         """``g(t)`` as one SymPy ``Piecewise`` (kinks belong to the flat pieces)."""
         return sp.Piecewise(
-            (self.value("lower", t), t <= self.k_lo),
-            (self.value("upper", t), t >= self.k_hi),
+            (self.value("lower", t), on_lower(t, self.k_lo)),
+            (self.value("upper", t), on_upper(t, self.k_hi)),
             (self.value("linear", t), True),
         )
 
@@ -95,6 +139,14 @@ def general_ramp(lo, hi, slope) -> UnitPieces:
         "linear": (slope, -slope * lo),
         "upper": (sp.Integer(0), slope * (hi - lo)),
     })
+
+
+def equilateral_ramp(R, rho) -> UnitPieces:
+    """The unit of the equilateral denoiser (paper eq. 37): ``k([t - beta_lo]_+ - [t - beta_hi]_+)``
+    with ``beta_lo = -R/2 + rho``, ``beta_hi = R - rho``, ``k = R/(3R/2 - 2 rho)``."""
+    R, rho = sp.sympify(R), sp.sympify(rho)
+    lo, hi = -R / 2 + rho, R - rho
+    return general_ramp(lo, hi, R / (hi - lo))
 
 
 def ramp_slope(r, rho) -> sp.Expr:

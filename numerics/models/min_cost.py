@@ -24,9 +24,8 @@ from .base import Denoiser, ModelParameterError, UnsupportedDataError, check_sig
 def rho_max(dataset) -> float:
     """Upper end of the low-noise regime (exclusive): ``min_n r_n / 2`` (ridge data) or ``3R/4``
     (equilateral triangle)."""
-    if isinstance(dataset, EquilateralTriangle):
-        return 0.75 * float(dataset.R)
-    return min(float(r) for r in dataset.r) / 2
+    r = dataset.float_geometry.r
+    return 0.75 * float(r[0]) if isinstance(dataset, EquilateralTriangle) else float(r.min()) / 2
 
 
 class MinCostDenoiser(Denoiser):
