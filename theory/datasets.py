@@ -307,7 +307,9 @@ class Dataset:
             self._gram = G
             return
         X = self.array
-        D = check_finite_result(X - X[0], "an offset x_i - x_0", _representable("extent"))
+        with np.errstate(over="ignore", invalid="ignore"):
+            D = X - X[0]
+        D = check_finite_result(D, "an offset x_i - x_0", _representable("extent"))
         norms = scaled_norms(D)
         spread = float(np.max(norms))
         check_finite_result(spread, "the data's spread max_i |x_i - x_0|", _representable("extent"))
@@ -338,7 +340,8 @@ class Dataset:
             pairs = np.flatnonzero(j > i)
             for k in range(0, pairs.size, 1024):
                 sel = pairs[k:k + 1024]
-                close = scaled_norms(D[i[sel]] - D[j[sel]]) <= GEOMETRY_RTOL * spread
+                with np.errstate(over="ignore", invalid="ignore"):
+                    close = scaled_norms(D[i[sel]] - D[j[sel]]) <= GEOMETRY_RTOL * spread
                 if close.any():
                     first = sel[int(np.argmax(close))]
                     self._duplicate(int(i[first]), int(j[first]))
@@ -437,7 +440,8 @@ class RidgeDataset(Dataset):
                 except OverflowError:
                     X = np.array([np.inf])
             else:
-                X = self.array[1:] - self.array[0]
+                with np.errstate(over="ignore", invalid="ignore"):
+                    X = self.array[1:] - self.array[0]
             origin = self.array[0]
             X = check_finite_result(X, "an offset x_n - x_0", _representable("extent"))
             r = check_finite_result(scaled_norms(X), "a length r_n", _representable("extent"))
@@ -600,7 +604,8 @@ class EquilateralTriangle(Dataset):
             length = {k: float(sp.sqrt(sp.Integer(v))) for k, v in s2.items()}
         else:
             X = self.array
-            length = {(i, j): float(scaled_norms(X[i] - X[j])) for i, j in pairs}
+            with np.errstate(over="ignore", invalid="ignore"):
+                length = {(i, j): float(scaled_norms(X[i] - X[j])) for i, j in pairs}
             ref = length[(0, 1)]
             unequal = [(i, j) for (i, j) in pairs
                        if abs((length[(i, j)] / ref) ** 2 - 1) > GEOMETRY_RTOL]
@@ -643,9 +648,11 @@ class EquilateralTriangle(Dataset):
         else:
             X = self.array
             # centroid relative to x_1 (no overflow of the plain sum near float64's range)
-            origin = X[0] + ((X[1] - X[0]) + (X[2] - X[0])) / 3
+            with np.errstate(over="ignore", invalid="ignore"):
+                origin = X[0] + ((X[1] - X[0]) + (X[2] - X[0])) / 3
+                D = X - origin
             origin = check_finite_result(origin, "the centroid", _representable("extent"))
-            D = X - origin
+            D = check_finite_result(D, "an offset x_n - c0", _representable("extent"))
             R = float(check_finite_result(scaled_norms(D[0]), "the circumradius R",
                                           _representable("extent")))
             U = D / R

@@ -30,24 +30,26 @@ from dataclasses import dataclass
 
 import sympy as sp
 
-#: The **kink convention** (docs/math.md §5 "Kink starts"): a point exactly on a kink belongs to
-#: the flat piece next to it.  This constant is the convention's only statement: the predicates
-#: :func:`on_lower`, :func:`on_upper` and :func:`piece_margins` derive from it, and every piece
-#: decision of the toolkit (SymPy relations, activation patterns, stationary points, NumPy
-#: piece codes, the integrators' starting pieces and their choice at a repelling kink) goes
-#: through them.
-KINK_IS_FLAT = True
-
 
 def on_lower(t, k_lo):
-    """Is ``t`` on the lower (flat) piece?  ``t <= k_lo`` (a kink is flat).  Works for numbers,
-    NumPy arrays (element-wise) and SymPy expressions (a relation)."""
-    return t <= k_lo if KINK_IS_FLAT else t < k_lo
+    """Is ``t`` on the lower (flat) piece?  ``t <= k_lo``: the **kink convention** (docs/math.md
+    §5 "Kink starts"), a point exactly on a kink belongs to the flat piece next to it.
+
+    This comparison is the convention's only statement: :func:`on_upper` is its mirror image,
+    :data:`KINK_IS_FLAT` and :func:`piece_margins` are derived from it, and every piece decision
+    of the toolkit (SymPy relations, activation patterns, stationary points, NumPy piece codes,
+    the integrators' starting pieces and their choice at a repelling kink) goes through them.
+    Works for numbers, NumPy arrays (element-wise) and SymPy expressions (a relation)."""
+    return t <= k_lo
 
 
 def on_upper(t, k_hi):
-    """Is ``t`` on the upper (flat) piece?  ``t >= k_hi`` (a kink is flat)."""
-    return t >= k_hi if KINK_IS_FLAT else t > k_hi
+    """Is ``t`` on the upper (flat) piece?  The mirror image of :func:`on_lower`: ``k_hi <= t``."""
+    return on_lower(k_hi, t)
+
+
+#: Does a point exactly on a kink belong to the flat piece?  (Read off :func:`on_lower`.)
+KINK_IS_FLAT = bool(on_lower(0, 0))
 
 
 def piece_margins(piece: str, t, k_lo, k_hi) -> list:
@@ -61,9 +63,13 @@ def piece_margins(piece: str, t, k_lo, k_hi) -> list:
 
 
 def piece_conditions(piece: str, t, k_lo, k_hi) -> list:
-    """The SymPy relations defining ``piece`` in ``t`` (from :func:`piece_margins`)."""
-    return [value > 0 if strict else value >= 0
-            for value, strict in piece_margins(piece, t, k_lo, k_hi)]
+    """The SymPy relations defining ``piece`` in ``t``: :func:`on_lower`, :func:`on_upper`, and
+    for the linear piece the negation of both."""
+    if piece == "lower":
+        return [on_lower(t, k_lo)]
+    if piece == "upper":
+        return [on_upper(t, k_hi)]
+    return [sp.Not(on_lower(t, k_lo)), sp.Not(on_upper(t, k_hi))]
 
 
 #: The three named score models of MATH.md §3 (a **[choice]** exposed as an option).
