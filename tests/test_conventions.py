@@ -24,9 +24,9 @@ from numerics.geometry import nearest_vertex
 from theory import closed_forms as cf
 from theory.datasets import make_dataset
 from theory.denoisers import min_cost_denoiser
-from theory.errors import BallsOverlapError, LowNoiseError, NotMinimalWarning
-from theory.pieces import (KINK_IS_FLAT, equilateral_ramp, on_lower, on_upper, piece_conditions,
-                           piece_margins, unit_pieces)
+from theory.errors import BallsOverlapError, LowNoiseError, NotMinimalWarning, UnknownChoiceError
+from theory.pieces import (KINK_IS_FLAT, MODELS, check_model, equilateral_ramp, on_lower, on_upper,
+                           phi, piece_conditions, piece_margins, unit_pieces)
 from theory.stationary import stationary_points
 
 RHO, R, T = sp.symbols("rho r t", positive=True)
@@ -40,7 +40,7 @@ def test_kink_is_flat_in_the_predicates():
     assert on_upper(2.0, 2.0) and not on_upper(np.nextafter(2.0, 1.0), 2.0)
     assert piece_margins("lower", 1, 1, 3) == [(0, False)]
     assert piece_margins("upper", 3, 1, 3) == [(0, False)]
-    assert [strict for _, strict in piece_margins("linear", 2, 1, 3)] == [True, True]
+    assert piece_margins("linear", 2, 1, 4) == [(1, True), (2, True)]
     assert piece_conditions("lower", T, 1, 3) == [T <= 1]
     assert piece_conditions("linear", T, 1, 3) == [T > 1, T < 3]
 
@@ -105,6 +105,23 @@ def test_start_on_a_kink_stays_on_the_flat_piece():
 
 
 # -- unit responses --------------------------------------------------------------------------------
+def test_model_names():
+    assert MODELS == ("exact", "taylor", "taylor-fixed-kinks")
+    for bad in ("Exact", ["exact"], None):
+        with pytest.raises(UnknownChoiceError, match="unknown score model .*choose one of exact, "
+                                                     "taylor, taylor-fixed-kinks"):
+            check_model(bad)
+    assert check_model("taylor") == "taylor"
+
+
+def test_phi_is_the_exact_unit_response():
+    """``theory.phi`` (the paper's ramp, eq. 17) equals the exact model's unit at every piece."""
+    unit = unit_pieces("exact", 2, sp.Rational(1, 4))
+    for t in (-1, 0, sp.Rational(1, 4), 1, sp.Rational(7, 4), 2, 3):
+        assert sp.simplify(phi(t, 2, sp.Rational(1, 4)) - unit.response(t)) == 0
+    assert phi(1, 2, sp.Rational(1, 4)) == sp.Rational(8, 6) * sp.Rational(3, 4)
+
+
 def test_unit_responses_of_the_three_models():
     exact = unit_pieces("exact", R, RHO)
     a = R / (R - 2 * RHO)

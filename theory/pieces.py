@@ -128,14 +128,6 @@ class UnitPieces:
             (self.value("linear", t), True),
         )
 
-    def subs(self, *args, **kwargs) -> "UnitPieces":
-        return UnitPieces(
-            sp.sympify(self.k_lo).subs(*args, **kwargs),
-            sp.sympify(self.k_hi).subs(*args, **kwargs),
-            {p: tuple(sp.sympify(c).subs(*args, **kwargs) for c in ab)
-             for p, ab in self.coefficients.items()},
-        )
-
 
 def general_ramp(lo, hi, slope) -> UnitPieces:
     """``slope ([t - lo]_+ - [t - hi]_+)``: 0 below ``lo``, ``slope (hi - lo)`` above ``hi``."""

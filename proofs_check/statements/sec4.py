@@ -84,8 +84,9 @@ def prop_4_1_instances(draw):
     q = draw(_ball_radius_fraction())
     centre = as_float_array(ds.points[m])
     y = centre + q * rho * raw / np.linalg.norm(raw)
-    # the hypothesis is y in the closed ball: decided at high precision (rounding near the sphere)
-    diff = hp_point(y) - hp_point(centre)
+    # the hypothesis is y in the closed ball: decided at high precision (rounding near the
+    # sphere), around the exact centre (exact data: its float rounding is off by ~1e-17)
+    diff = hp_point(y) - hp_point(ds.points[m])
     assume(bool(diff.dot(diff) <= hp(rho) ** 2))
     return inst.Instance(ds, model, rho=float(rho), y0=tuple(map(float, y)),
                          extra=(("ball", m), ("radius_fraction", float(q))))
