@@ -13,7 +13,7 @@ denoiser on a batch ``Y`` of shape ``(n_points, d)`` is then::
 from __future__ import annotations
 
 from dataclasses import dataclass
-from functools import lru_cache
+from functools import cached_property, lru_cache
 
 import numpy as np
 import sympy as sp
@@ -77,6 +77,12 @@ class CompiledDenoiser:
                                                           sp.diff(ramp.k_hi, _RHO)]
         self._generic = sp.lambdify((_RHO, _R), generic, modules="numpy", cse=True)
         self._generic_ab = sp.lambdify((_RHO, _R), generic[2:8], modules="numpy", cse=True)
+
+    @cached_property
+    def dual(self) -> np.ndarray:
+        """Dual rows ``(U U^T)^{-1} U`` (N, d): ``y - o = T dual`` for a point of the data span
+        with projections ``T`` (for orthogonal data ``dual = U`` up to the data's rounding)."""
+        return np.linalg.solve(self.U @ self.U.T, self.U)
 
     @lru_cache(maxsize=4096)
     def _params_cached(self, rho: float) -> UnitParameters:

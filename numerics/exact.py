@@ -46,7 +46,7 @@ import numpy as np
 import sympy as sp
 
 from theory import closed_forms as cf
-from theory.pieces import KINK_IS_FLAT, check_model
+from theory.pieces import KINK_IS_FLAT, PIECES, check_model
 
 from .evaluate import LINEAR, LOWER, UPPER, CompiledDenoiser, piece_codes
 
@@ -108,47 +108,64 @@ class OrthogonalClosedForms:
 
     # -- score flow --------------------------------------------------------------------------
     def score_coordinates(self, T0, r, rho, k_lo, k_hi, P, times):
-        """``t_n(tau)`` for every time, shape ``(len(times),) + T0.shape``; and the exit times."""
+        """``t_n(tau)`` for every time, shape ``(len(times),) + T0.shape``; and the exit times.
+
+        Each law is evaluated only on the entries of its piece (the middle piece's exit time
+        and continuation only where a unit starts on it: usually few entries)."""
+        shape = np.shape(T0)
+        rb, klo, khi = (np.broadcast_to(a, shape) for a in (r, k_lo, k_hi))
+        te = np.full(shape, np.inf)
+        lin_ = P == LINEAR
         with np.errstate(all="ignore"):
-            te = np.where(P == LINEAR, self.tau_exit(T0, r, rho), np.inf)
-            kink = np.where(T0 < r / 2, k_lo, k_hi)
+            t_l, r_l = T0[lin_], rb[lin_]
+            te_l = self.tau_exit(t_l, r_l, rho) * np.ones_like(t_l)
+            te[lin_] = te_l
+            below = t_l < r_l / 2
+            kink = np.where(below, klo[lin_], khi[lin_])
             out = []
             for tau in np.atleast_1d(np.asarray(times, dtype=float)):
-                lo = self.score["lower"](T0, r, rho, tau)
-                up = self.score["upper"](T0, r, rho, tau)
-                lin = self.score["linear"](T0, r, rho, tau)
+                v = np.where(P == LOWER, self.score["lower"](T0, rb, rho, tau),
+                             self.score["upper"](T0, rb, rho, tau))
+                lin = self.score["linear"](t_l, r_l, rho, tau) * np.ones_like(t_l)
                 # at t0 = r/2 exactly (tau_exit = oo) the middle law is the constant r/2
-                lin = np.where(np.isinf(te) & (T0 == r / 2), T0, lin)
-                after = tau - te
-                flat = np.where(T0 < r / 2, self.score["lower"](kink, r, rho, after),
-                                self.score["upper"](kink, r, rho, after))
-                lin = np.where(after >= 0, flat, lin)
-                out.append(np.where(P == LOWER, lo, np.where(P == UPPER, up, lin)))
+                lin = np.where(np.isinf(te_l) & (t_l == r_l / 2), t_l, lin)
+                after = tau - te_l
+                flat = np.where(below, self.score["lower"](kink, r_l, rho, after),
+                                self.score["upper"](kink, r_l, rho, after))
+                v[lin_] = np.where(after >= 0, flat, lin)
+                out.append(v)
         return np.array(out), te
 
     # -- probability flow ----------------------------------------------------------------------
     def probability_coordinates(self, T0, r, rho0, P, times):
-        """``t_n(s)`` for every ``s`` in ``times`` (``np.inf`` allowed); and the exit ``s``."""
-        names = ("lower", "linear", "upper")
+        """``t_n(s)`` for every ``s`` in ``times`` (``np.inf`` allowed); and the exit ``s``.
+
+        As in :meth:`score_coordinates`, each law is evaluated on its piece's entries only."""
+        shape = np.shape(T0)
+        rb = np.broadcast_to(r, shape)
+        lin_ = P == LINEAR
+        t_l, r_l = T0[lin_], rb[lin_]
+        se = np.full(shape, np.inf)
         with np.errstate(all="ignore"):
             if self.s_exit is not None:
-                kink = np.where(T0 < r / 2, 0.0, r)
-                se = self.s_exit(T0, r, rho0, kink)
-                se = np.where((P == LINEAR) & np.isfinite(se) & (se >= 0), se, np.inf)
-            else:
-                se = np.full(np.shape(T0), np.inf)
+                kink = np.where(t_l < r_l / 2, 0.0, r_l)
+                se_l = self.s_exit(t_l, r_l, rho0, kink) * np.ones_like(t_l)
+                se_l = np.where(np.isfinite(se_l) & (se_l >= 0), se_l, np.inf)
+                se[lin_] = se_l
             out = []
             for s in np.atleast_1d(np.asarray(times, dtype=float)):
                 if np.isinf(s):
-                    vals = [self.prob_limit[p](T0, r, rho0) * np.ones_like(T0) for p in names]
+                    law = {p: (lambda t, rr, p=p: self.prob_limit[p](t, rr, rho0)) for p in PIECES}
                 else:
-                    vals = [self.prob[p](T0, r, rho0, s) * np.ones_like(T0) for p in names]
-                v = np.choose(P.astype(int), vals)
+                    law = {p: (lambda t, rr, p=p: self.prob[p](t, rr, rho0, s)) for p in PIECES}
+                v = np.where(P == LOWER, law["lower"](T0, rb), law["upper"](T0, rb)) * 1.0
+                lin = law["linear"](t_l, r_l) * np.ones_like(t_l)
                 if self.s_exit is not None:
-                    after = s - se
-                    flat = np.where(T0 < r / 2, self.prob["lower"](kink, r, rho0, after),
-                                    self.prob["upper"](kink, r, rho0, after))
-                    v = np.where(after >= 0, flat, v)
+                    after = s - se_l
+                    flat = np.where(t_l < r_l / 2, self.prob["lower"](kink, r_l, rho0, after),
+                                    self.prob["upper"](kink, r_l, rho0, after))
+                    lin = np.where(after >= 0, flat, lin)
+                v[lin_] = lin
                 out.append(v)
         return np.array(out), se
 
@@ -169,18 +186,37 @@ def orthogonal_forms(model: str) -> OrthogonalClosedForms:
     return OrthogonalClosedForms(model)
 
 
-def _split(cd: CompiledDenoiser, Y):
-    """Projections ``T`` (n, N) and the component orthogonal to the data span (n, d)."""
-    Z = Y - cd.origin
-    T = Z @ cd.U.T
-    W = np.linalg.solve(cd.U @ cd.U.T, T.T).T  # span coefficients (Z_span = W U, T = W M)
-    return T, Z - W @ cd.U
+#: Points per chunk of the orthogonal closed forms: their temporaries are a few arrays of
+#: ``chunk x N`` floats, so memory stays a small multiple of the input ``(n, d)``.
+CHUNK = 512
 
 
-def _assemble(cd: CompiledDenoiser, T, Zperp):
-    """``y = o + sum_n w_n u_n + z_perp`` with ``T = M w`` (orthogonal data: ``w = T``)."""
-    W = np.linalg.solve(cd.U @ cd.U.T, T.reshape(-1, cd.N).T).T.reshape(T.shape)
-    return cd.origin + W @ cd.U + Zperp
+def _orthogonal_flow(cd: CompiledDenoiser, Y0, times, coordinates, decay):
+    """Shared driver of the orthogonal closed forms, in chunks of :data:`CHUNK` points.
+
+    ``coordinates(T0, P_rho)`` returns ``(t_n at every time, exit times)``; ``decay[k]`` is the
+    lower-piece factor of the component orthogonal to the data span at ``times[k]`` (0 at the
+    limit, where that component is not formed at all).  ``y = o + T dual + z_perp decay`` with
+    ``dual = (U U^T)^{-1} U`` (:attr:`CompiledDenoiser.dual`): the span part from the
+    projections ``T`` without a solve per point."""
+    Y0 = np.asarray(Y0, dtype=float)
+    n = Y0.shape[0]
+    times = np.atleast_1d(np.asarray(times, dtype=float))
+    Y = np.empty((times.size, n, cd.d))
+    exits = np.empty((n, cd.N))
+    dual = cd.dual
+    for start in range(0, n, CHUNK):
+        Z = Y0[start:start + CHUNK] - cd.origin
+        T0 = Z @ cd.U.T
+        vals, ex_ = coordinates(T0)
+        exits[start:start + CHUNK] = ex_
+        Zperp = Z - T0 @ dual if np.any(decay != 0) else None
+        for k, f in enumerate(decay):
+            Yk = cd.origin + vals[k] @ dual
+            if f != 0:
+                Yk += Zperp * f
+            Y[k, start:start + CHUNK] = Yk
+    return Y, exits
 
 
 def orthogonal_score_flow(cd: CompiledDenoiser, Y0, rho: float, times=(np.inf,)):
@@ -190,13 +226,14 @@ def orthogonal_score_flow(cd: CompiledDenoiser, Y0, rho: float, times=(np.inf,))
     coordinates that leave the middle piece before the last finite time (or ever, if the last
     time is ``inf``).  ``np.inf`` in ``times`` gives the limit ``tau -> oo``.
     """
-    T0, Zp = _split(cd, Y0)
     p = cd.params(rho)
-    P = cd.pieces(T0, rho)
     forms = orthogonal_forms(cd.model)
-    vals, te = forms.score_coordinates(T0, cd.r, rho, p.k_lo, p.k_hi, P, times)
-    decay = np.array([forms.score["lower"](1.0, 1.0, rho, t) for t in np.atleast_1d(times)])
-    Y = np.array([_assemble(cd, v, Zp * f) for v, f in zip(vals, decay)])
+    times = np.atleast_1d(np.asarray(times, dtype=float))
+
+    def coordinates(T0):
+        return forms.score_coordinates(T0, cd.r, rho, p.k_lo, p.k_hi, cd.pieces(T0, rho), times)
+    decay = np.array([forms.score["lower"](1.0, 1.0, rho, t) for t in times])
+    Y, te = _orthogonal_flow(cd, Y0, times, coordinates, decay)
     switches = np.sum(np.isfinite(te) & (te <= np.max(times)), axis=1)
     return Y, switches
 
@@ -208,14 +245,15 @@ def orthogonal_probability_flow(cd: CompiledDenoiser, Y0, rho0: float, times=(np
     ``(Y, switches)`` as :func:`orthogonal_score_flow` (switches happen only in
     ``taylor-fixed-kinks``).
     """
-    T0, Zp = _split(cd, Y0)
-    P = cd.pieces(T0, rho0)
     forms = orthogonal_forms(cd.model)
-    vals, se = forms.probability_coordinates(T0, cd.r, rho0, P, times)
+    times = np.atleast_1d(np.asarray(times, dtype=float))
+
+    def coordinates(T0):
+        return forms.probability_coordinates(T0, cd.r, rho0, cd.pieces(T0, rho0), times)
     with np.errstate(over="ignore"):
         decay = np.array([forms.prob_limit["lower"](1.0, 1.0, rho0) if np.isinf(t)
-                          else forms.prob["lower"](1.0, 1.0, rho0, t) for t in np.atleast_1d(times)])
-    Y = np.array([_assemble(cd, v, Zp * f) for v, f in zip(vals, decay)])
+                          else forms.prob["lower"](1.0, 1.0, rho0, t) for t in times], dtype=float)
+    Y, se = _orthogonal_flow(cd, Y0, times, coordinates, decay)
     switches = np.sum(np.isfinite(se) & (se <= np.max(times)), axis=1)
     return Y, switches
 
