@@ -572,3 +572,58 @@ def test_api_wrong_types(value, which):
              "c": lambda: flows.probability_flow(orth, y, c=value, sigma_max=1.0)}
     with pytest.raises(ArgumentTypeError, match=which):
         calls[which]()
+
+
+# -- Python API: any argument of any kind -----------------------------------------------------------
+#: Values of every kind an argument may receive by mistake.
+WEIRD = [None, "x", "", [], [[1.0], [2.0, 3.0]], {}, True, 1j, float("nan"), float("inf"),
+         -1.0, 0, 10 ** 400, 1e-320, np.float32("nan"), np.array([0.1, 0.2]), np.zeros((2, 2, 2)),
+         [0.1, "a", 0.2], [None, 0.1, 0.2], (0.1,) * 7]
+
+
+def _public_calls():
+    """Cheap public functions, each with valid defaults (every argument replaceable)."""
+    from numerics import flows, mmse, schedules
+    from numerics import threshold as th
+    from numerics.classify import classify
+    from numerics.geometry import distance_to_boundary, distance_to_hyperbox, nearest_vertex
+    orth = make_dataset("orthogonal", ORTH["points"])
+    y = [0.3, 0.45, 0.2]
+    return {
+        "score_flow": (flows.score_flow, dict(dataset=orth, y0=y, rho=0.1)),
+        "score_flow_batch": (flows.score_flow_batch, dict(dataset=orth, Y0=[y], rho=0.1)),
+        "probability_flow": (flows.probability_flow, dict(dataset=orth, y0=y, c=0.1,
+                                                          sigma_max=1.0)),
+        "probability_flow_batch": (flows.probability_flow_batch,
+                                   dict(dataset=orth, Y0=[y], c=0.1, sigma_max=1.0)),
+        "classify": (classify, dict(dataset=orth, Y=[y])),
+        "c0_closed_form": (th.c0_closed_form, dict(dataset=orth, y0=y, sigma_max=1.0)),
+        "distance_to_hyperbox": (distance_to_hyperbox, dict(dataset=orth, Y=[y])),
+        "distance_to_boundary": (distance_to_boundary, dict(dataset=orth, Y=[y])),
+        "nearest_vertex": (nearest_vertex, dict(dataset=orth, Y=[y])),
+        "min_cost_denoiser": (min_cost_denoiser, dict(dataset=orth, rho=0.1)),
+        "make_dataset": (make_dataset, dict(kind="orthogonal", points=ORTH["points"])),
+        "mmse_denoise": (mmse.mmse_denoise, dict(points=orth, Y=[y], sigma=0.1)),
+        "geometric_sigmas": (schedules.geometric_sigmas, dict(sigma_max=1.0, sigma_min=0.1,
+                                                              n=5)),
+        "edm_sigmas": (schedules.edm_sigmas, dict(sigma_max=1.0, sigma_min=0.1, n=5)),
+    }
+
+
+PUBLIC_CALLS = _public_calls()
+
+
+@given(name=st.sampled_from(sorted(PUBLIC_CALLS)), data=st.data())
+def test_public_api_with_any_argument(name, data):
+    """One argument of a public function replaced by a value of another kind: the call returns,
+    or raises a documented :class:`~theory.errors.InputError` with a one-line message -- never
+    another exception."""
+    fn, kwargs = PUBLIC_CALLS[name]
+    key = data.draw(st.sampled_from(sorted(kwargs)), label="argument")
+    value = data.draw(st.sampled_from(WEIRD), label="value")
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # a NotMinimalWarning etc. is not the contract here
+        try:
+            fn(**{**kwargs, key: value})
+        except InputError as exc:
+            assert "\n" not in str(exc) and str(exc)

@@ -34,7 +34,7 @@ import sympy as sp
 
 from .errors import (ArgumentTypeError, DuplicatePointError, NonFiniteError, NotEquilateralError,
                      NotObtuseError, NotOrthogonalError, NotRepresentableError, NotSimplexError,
-                     OutOfRangeError, ShapeError, UnknownChoiceError)
+                     OutOfRangeError, ShapeError, UnknownChoiceError, describe, quote)
 from .floats import FLOAT_TINY, check_finite_result, scaled_norms
 
 #: Relative tolerance for geometric hypotheses on float data: ``|cos angle| <= GEOMETRY_RTOL``
@@ -71,7 +71,7 @@ def _to_number(value, where: str):
     if isinstance(value, (str, bytes)):
         raise ShapeError(f"{where}: expected a number, got the string {value!r}")
     if value is None or isinstance(value, (list, tuple, dict, set, np.ndarray)):
-        raise ShapeError(f"{where}: expected a number, got {_quote(value)}")
+        raise ShapeError(f"{where}: expected a number, got {quote(value)}")
     if isinstance(value, (float, np.floating)):
         f = float(value)
         if not math.isfinite(f):
@@ -82,9 +82,9 @@ def _to_number(value, where: str):
     try:
         x = sp.sympify(value, strict=True)
     except (sp.SympifyError, TypeError, ValueError) as exc:
-        raise ShapeError(f"{where}: expected a number, got {_quote(value)}") from exc
+        raise ShapeError(f"{where}: expected a number, got {quote(value)}") from exc
     if not isinstance(x, sp.Basic):
-        raise ShapeError(f"{where}: expected a number, got {_quote(value)}")
+        raise ShapeError(f"{where}: expected a number, got {quote(value)}")
     if x.has(sp.nan, sp.zoo, sp.oo, -sp.oo):
         raise NonFiniteError(f"{where} is {x} (every coordinate must be finite)")
     if not x.is_number or x.is_real is False:
@@ -92,14 +92,9 @@ def _to_number(value, where: str):
     return x
 
 
-def _quote(value) -> str:
-    text = repr(value)
-    return text if len(text) <= 60 else text[:57] + "..."
-
-
 def _rows(points) -> list:
     if points is None or isinstance(points, (str, bytes, dict)) or not hasattr(points, "__iter__"):
-        raise ShapeError(f"points must be a list of coordinate lists, got {_quote(points)}")
+        raise ShapeError(f"points must be a list of coordinate lists, got {quote(points)}")
     try:
         rows = [list(p) for p in points]
     except TypeError as exc:
@@ -132,7 +127,7 @@ def _float_array(rows) -> np.ndarray:
                     f = float(v)
                 except OverflowError:
                     raise NotRepresentableError(
-                        f"point {i}, coordinate {j} = {_quote(v)} is beyond float64's range; "
+                        f"point {i}, coordinate {j} = {quote(v)} is beyond float64's range; "
                         "float data must be finite float64 numbers") from None
                 if not math.isfinite(f):
                     raise NonFiniteError(f"point {i}, coordinate {j} is {f} (every coordinate "
@@ -369,16 +364,16 @@ def check_subset(subset, N: int) -> tuple:
     returned sorted.  A repeated index is an error (it would double an offset), not a vertex."""
     if isinstance(subset, (str, bytes)) or not hasattr(subset, "__iter__"):
         raise ArgumentTypeError(f"a vertex is a set of 1-based offset indices such as (1, 3), got "
-                                f"{_quote(subset)} (a {type(subset).__name__})")
+                                f"{describe(subset)}")
     out = []
     for n in subset:
         if isinstance(n, (bool, np.bool_)) or not isinstance(n, numbers.Integral):
-            raise ArgumentTypeError(f"vertex index must be an integer in 1..{N}, got {_quote(n)} "
-                                    f"(a {type(n).__name__})")
+            raise ArgumentTypeError(f"vertex index must be an integer in 1..{N}, got "
+                                    f"{describe(n)}")
         if not 1 <= int(n) <= N:
             raise OutOfRangeError(f"vertex index must be an integer in 1..{N}, got {int(n)}")
         if int(n) in out:
-            raise ShapeError(f"vertex index {int(n)} repeated in {_quote(subset)}; a vertex is a "
+            raise ShapeError(f"vertex index {int(n)} repeated in {quote(subset)}; a vertex is a "
                              "set of distinct indices")
         out.append(int(n))
     return tuple(sorted(out))
@@ -557,8 +552,7 @@ class ObtuseSimplex(RidgeDataset):
     def __init__(self, points, allow_right_angles: bool = False):
         if not isinstance(allow_right_angles, (bool, np.bool_)):
             raise ArgumentTypeError(f"allow_right_angles must be true or false, got "
-                                    f"{_quote(allow_right_angles)} (a "
-                                    f"{type(allow_right_angles).__name__})")
+                                    f"{describe(allow_right_angles)}")
         self.allow_right_angles = bool(allow_right_angles)
         super().__init__(points)
 
@@ -665,7 +659,7 @@ class EquilateralTriangle(Dataset):
         subset = list(subset)
         if len(subset) != 1:
             raise ShapeError("the triangle's only vertices are its three points: pass [n], n in "
-                             f"1..3, got {_quote(subset)}")
+                             f"1..3, got {quote(subset)}")
         (n,) = check_subset(subset, 3)
         return self.points[n - 1]
 
@@ -702,7 +696,7 @@ def make_dataset(kind: str, points, **options) -> Dataset:
     """Build the dataset of ``kind`` (``orthogonal`` | ``obtuse`` | ``equilateral`` |
     ``general``)."""
     if not isinstance(kind, str) or kind not in DATASET_CLASSES:
-        raise UnknownChoiceError(f"unknown dataset kind {_quote(kind)}; choose one of "
+        raise UnknownChoiceError(f"unknown dataset kind {quote(kind)}; choose one of "
                                  f"{', '.join(KINDS)}")
     allowed = OPTIONS.get(kind, ())
     for key in options:
@@ -720,7 +714,7 @@ def from_json(data: dict) -> Dataset:
         raise ShapeError('a dataset file must be a JSON object {"kind": ..., "points": [[...], ...]}')
     kind = data["kind"]
     if not isinstance(kind, str) or kind not in DATASET_CLASSES:
-        raise UnknownChoiceError(f'unknown dataset kind {_quote(kind)} in "kind"; choose one of '
+        raise UnknownChoiceError(f'unknown dataset kind {quote(kind)} in "kind"; choose one of '
                                  f"{', '.join(KINDS)}")
     options = {k: v for k, v in data.items() if k not in ("kind", "points")}
     allowed = OPTIONS.get(kind, ())
@@ -731,5 +725,5 @@ def from_json(data: dict) -> Dataset:
                 + "".join(f", {a}" for a in allowed))
         if key == "allow_right_angles" and not isinstance(value, bool):
             raise ArgumentTypeError(f'"allow_right_angles" must be the JSON boolean true or false, '
-                                    f"got {_quote(value)}")
+                                    f"got {quote(value)}")
     return make_dataset(kind, data["points"], **options)

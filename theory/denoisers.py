@@ -28,7 +28,7 @@ import sympy as sp
 from .datasets import Dataset, EquilateralTriangle, RidgeDataset
 from .errors import (ArgumentTypeError, BallsOverlapError, InputError, LowNoiseError,
                      NonFiniteError, NotMinimalWarning, OutOfRangeError, ShapeError,
-                     UnknownChoiceError)
+                     UnknownChoiceError, describe)
 from .network import ShallowReLUNetwork
 from .pieces import (PIECES, UnitPieces, check_model, equilateral_ramp, on_lower, on_upper,
                      unit_pieces)
@@ -298,9 +298,8 @@ def _as_rho(rho):
         if not math.isfinite(x):
             raise NonFiniteError(f"rho is {x}; pass a finite positive number, e.g. 0.1")
         return sp.Float(x, 17)
-    text = repr(rho) if len(repr(rho)) <= 60 else repr(rho)[:57] + "..."
     raise ArgumentTypeError(f"rho must be a positive number (e.g. 0.1) or a SymPy symbol, got "
-                            f"{text} (a {type(rho).__name__})")
+                            f"{describe(rho)}")
 
 
 def _check_rho(dataset: Dataset, rho):

@@ -1,8 +1,25 @@
 """The specific errors the toolkit raises on bad input (all are ``ValueError`` subclasses).
 
 Each names what is wrong (which point, which pair, which bound) so that a command line can print
-it as one readable line.
+it as one readable line; :func:`describe` quotes a received value for such a line.
 """
+
+#: Longest ``repr`` of a received value quoted in a message (longer ones are cut with ``...``).
+MAX_QUOTE = 60
+
+
+def quote(value) -> str:
+    """``repr(value)`` on one line (an array's spans several), cut to :data:`MAX_QUOTE`."""
+    text = " ".join(repr(value).split())
+    return text if len(text) <= MAX_QUOTE else text[:MAX_QUOTE - 3] + "..."
+
+
+def describe(value) -> str:
+    """:func:`quote` of a received value and its type, e.g. ``'0.1' (a str)``."""
+    kind = type(value).__name__
+    article = "an" if kind[:1].lower() in "aeiou" else "a"
+    return f"{quote(value)} ({article} {kind})"
+
 
 
 class InputError(ValueError):
