@@ -50,7 +50,7 @@ from typing import Callable
 import numpy as np
 
 from theory.datasets import Dataset, from_json
-from theory.denoisers import min_cost_denoiser
+from theory.denoisers import check_low_noise
 from theory.errors import InputError, NotRepresentableError, OutOfRangeError, ShapeError
 from theory.pieces import MODELS
 
@@ -59,6 +59,7 @@ from .classify import check_threshold, classify, default_threshold
 from .validation import (as_point, check_nonnegative, check_number, check_positive, check_radius,
                          describe)
 from .geometry import NORMS
+from theory.errors import quiet_on_closed_stdout
 
 PROG = "flows"
 
@@ -261,7 +262,7 @@ def _run_endpoint(args: argparse.Namespace) -> dict:
     out: dict = {}
     if score:
         rho = check_radius(args.rho, "--rho")
-        min_cost_denoiser(dataset, rho, args.model)  # raises outside the low-noise regime
+        check_low_noise(dataset, rho, args.model)  # raises outside the low-noise regime
         res = flows.score_flow(dataset, y0, rho, model=args.model, method=args.method)
         params = {"rho": rho}
     else:
@@ -274,7 +275,7 @@ def _run_endpoint(args: argparse.Namespace) -> dict:
                                   f"{sigma_max:g}, got {sigma_min:g}")
         check_radius(c * sigma_max, "c * sigma_max")
         try:
-            min_cost_denoiser(dataset, c * sigma_max, args.model)
+            check_low_noise(dataset, c * sigma_max, args.model)
         except ValueError as exc:
             raise type(exc)(f"c * sigma_max = {c * sigma_max:.6g} is outside the low-noise regime: "
                             f"{exc}") from None
@@ -398,6 +399,7 @@ def _print_text(result: dict) -> None:
         print(f"{key}: {json.dumps(value) if isinstance(value, (list, dict)) else value}")
 
 
+@quiet_on_closed_stdout
 def main(argv=None) -> int:
     """Entry point of the ``flows`` console script; returns the exit status."""
     argv = list(sys.argv[1:] if argv is None else argv)

@@ -22,6 +22,7 @@ import sys
 import textwrap
 
 from . import registry, runner
+from theory.errors import quiet_on_closed_stdout
 
 
 class UsageError(Exception):
@@ -162,6 +163,7 @@ def _report_text(report) -> str:
     return "\n".join(lines)
 
 
+@quiet_on_closed_stdout
 def main(argv=None) -> int:
     parser = build_parser()
     try:

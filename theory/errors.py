@@ -4,6 +4,10 @@ Each names what is wrong (which point, which pair, which bound) so that a comman
 it as one readable line; :func:`describe` quotes a received value for such a line.
 """
 
+import functools
+import os
+import sys
+
 #: Longest ``repr`` of a received value quoted in a message (longer ones are cut with ``...``).
 MAX_QUOTE = 60
 
@@ -89,3 +93,20 @@ class UnknownChoiceError(InputError):
 class NotRepresentableError(InputError):
     """A quantity (an input's scale, or a result such as a distance) overflows or underflows
     float64: the message names the quantity and the representable range."""
+
+
+def quiet_on_closed_stdout(main):
+    """Decorate a command's ``main``: when the reader of stdout goes away (``flows ... | head``)
+    the command stops quietly with the shell's SIGPIPE status 141 instead of a traceback
+    (stdout is pointed at ``/dev/null`` so that the interpreter's final flush stays quiet)."""
+    @functools.wraps(main)
+    def wrapper(*args, **kwargs):
+        try:
+            return main(*args, **kwargs)
+        except BrokenPipeError:
+            try:
+                os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+            except (OSError, ValueError):  # stdout replaced by an object without a descriptor
+                pass
+            return 141
+    return wrapper

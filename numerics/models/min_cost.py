@@ -12,7 +12,7 @@ bound — there is no min-cost closed form there, and the toolkit does not inven
 from __future__ import annotations
 
 from theory.datasets import EquilateralTriangle, RidgeDataset
-from theory.denoisers import min_cost_denoiser
+from theory.denoisers import check_low_noise
 from theory.errors import LowNoiseError
 from theory.pieces import MODELS
 
@@ -58,7 +58,7 @@ class MinCostDenoiser(Denoiser):
 
     def check_sigma_range(self, sigma_max, sigma_min):
         rho = self._rho(float(sigma_max))
-        min_cost_denoiser(self.dataset, rho, self.model)  # the SymPy layer's own checks, once
+        check_low_noise(self.dataset, rho, self.model)  # the theory layer's own checks, once
 
     def denoise(self, Y, sigma):
         return self.compiled.denoise(Y, self._rho(sigma))

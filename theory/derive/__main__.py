@@ -10,6 +10,7 @@ import argparse
 import sys
 
 from . import DERIVATIONS, DerivationFailed, run, summary
+from theory.errors import quiet_on_closed_stdout
 
 
 PROG = "theory-derive"
@@ -52,6 +53,7 @@ class _Null:
         pass
 
 
+@quiet_on_closed_stdout
 def main(argv=None) -> int:
     parser = _parser()
     try:
