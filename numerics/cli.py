@@ -51,7 +51,8 @@ import numpy as np
 
 from theory.datasets import Dataset, from_json
 from theory.denoisers import check_low_noise
-from theory.errors import InputError, NotRepresentableError, OutOfRangeError, ShapeError
+from theory.errors import (InputError, NotRepresentableError, OutOfRangeError, ShapeError,
+                           quiet_on_closed_stdout)
 from theory.pieces import MODELS
 
 from . import flows
@@ -59,7 +60,6 @@ from .classify import check_threshold, classify, default_threshold
 from .validation import (as_point, check_nonnegative, check_number, check_positive, check_radius,
                          describe)
 from .geometry import NORMS
-from theory.errors import quiet_on_closed_stdout
 
 PROG = "flows"
 

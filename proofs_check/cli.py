@@ -21,8 +21,9 @@ import math
 import sys
 import textwrap
 
-from . import registry, runner
 from theory.errors import quiet_on_closed_stdout
+
+from . import registry, runner
 
 
 class UsageError(Exception):

@@ -9,8 +9,8 @@ from __future__ import annotations
 import argparse
 import sys
 
+from ..errors import quiet_on_closed_stdout
 from . import DERIVATIONS, DerivationFailed, run, summary
-from theory.errors import quiet_on_closed_stdout
 
 
 PROG = "theory-derive"
