@@ -193,14 +193,22 @@ def _integer_gram(O: list) -> np.ndarray:
 
 
 def _sign_of(x, exact: bool, tol: float = GEOMETRY_RTOL) -> int:
-    """Sign of a SymPy number, exactly (``exact``) or with the tolerance ``tol``."""
+    """Sign of a SymPy number, exactly (``exact``) or with the tolerance ``tol``.
+
+    Exact: a 30-digit evaluation decides every number clearly away from zero (its error is far
+    below 1e-20); only the rest is simplified, so that zero is proved, not rounded."""
+    x = sp.sympify(x)
     if exact:
-        x = sp.sympify(x)
+        if x.is_zero:
+            return 0
+        v = x.evalf(30)
+        if v.is_number and abs(v) > 1e-20:
+            return 1 if v > 0 else -1
         if sp.simplify(x) == 0:
             return 0
     elif abs(float(x)) <= tol:
         return 0
-    return 1 if bool(sp.sympify(x).evalf(30) > 0) else -1
+    return 1 if bool(x.evalf(30) > 0) else -1
 
 
 @dataclass(frozen=True)
@@ -288,7 +296,7 @@ class Dataset:
             return
         if self.arithmetic == SYMBOLIC:
             for i, j in combinations(range(self.size), 2):
-                if all(sp.simplify(x) == 0 for x in self.points[i] - self.points[j]):
+                if all(_sign_of(x, True) == 0 for x in self.points[i] - self.points[j]):
                     self._duplicate(i, j)
             return
         if self.arithmetic == INTEGER:
