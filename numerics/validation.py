@@ -234,10 +234,11 @@ def as_times(times, name: str = "times", *, allow_inf: bool = True) -> np.ndarra
     return arr
 
 
-def check_tolerances(rtol, atol) -> tuple[float, float]:
-    """The integrators' ``rtol`` (``>= MIN_RTOL``, below 1) and ``atol`` (positive)."""
+def check_tolerances(rtol, atol) -> tuple[float, float | None]:
+    """The integrators' ``rtol`` (``>= MIN_RTOL``, below 1) and ``atol`` (positive, or ``None``
+    for the default relative to the data's scale)."""
     return (check_number(rtol, "rtol", minimum=MIN_RTOL, maximum=1.0, example="1e-10"),
-            check_positive(atol, "atol", example="1e-12"))
+            None if atol is None else check_positive(atol, "atol", example="1e-12"))
 
 
 def check_representable(value: float, name: str, hint: str = "") -> float:

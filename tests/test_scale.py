@@ -173,3 +173,17 @@ def test_large_float_dataset_builds_without_sympy_attributes():
     assert "points" not in ds.__dict__
     assert all(c.cls in ("training", "virtual") for c in classify(ds, ends))
     assert math.isclose(float(ds.r[0]), 1.0, rel_tol=1e-14)  # the SymPy view, on demand
+
+
+@pytest.mark.parametrize("scale", [1e-150, 1e-20, 1e150])
+def test_ivp_is_scale_invariant(scale):
+    """DOP853's absolute tolerance is relative to the data (1e-12 max r): the obtuse probability
+    flow scaled by 1e-150 ends where the unscaled one does (a fixed atol of 1e-12 moved it by
+    4e-5 relative), to the integrator's accuracy 1e-9."""
+    base = np.array(OBTUSE, dtype=float)
+    y0 = np.array([0.9, 0.3])
+    ref = probability_flow_batch(make_dataset("obtuse", base.tolist()), [y0], c=0.1,
+                                 sigma_max=1.0, method="ivp")[0]
+    ds = make_dataset("obtuse", (base * scale).tolist())
+    end = probability_flow_batch(ds, [y0 * scale], c=0.1, sigma_max=scale, method="ivp")[0]
+    np.testing.assert_allclose(end / scale, ref, rtol=0, atol=1e-9)
