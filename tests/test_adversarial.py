@@ -373,6 +373,24 @@ def test_more_bad_commands_are_one_line(data_dir, argv, names):
     assert names.lstrip("-") in err[0]  # the option, or the API argument it sets
 
 
+@pytest.mark.parametrize("argv,code,names", [
+    (["endpoints", "--N", "0"], 2, "--N"), (["endpoints", "--N", "100000000"], 2, "--N"),
+    (["endpoints", "--n-points", "0"], 2, "--n-points"),
+    (["endpoints", "--sigma-max", "nan"], 2, "--sigma-max"),
+    (["endpoints", "--c", "1e400"], 2, "--c"), (["endpoints", "--c-sweep", "1,nan"], 2, "--c-sweep"),
+    (["endpoints", "--N", "20000"], 1, "N = 20000"),
+    (["score-smoothing", "--M", "1"], 1, "M must be at least 2"),
+    (["model-comparison", "--M", "1"], 1, "M must be at least 2"),
+    (["early-stopping-map", "--n-grid", "1"], 1, "n_grid"),
+    (["taylor-vs-exact", "--tau-max", "0"], 2, "--tau-max"),
+])
+def test_experiment_parameters_are_one_line(data_dir, argv, code, names):
+    rc, _, err = run_flows(["experiment", *argv, "--out", data_dir / "exp", "--quick",
+                            "--workers", "1", "--no-progress"])
+    assert_one_line_error(rc, err, codes=(code,))
+    assert names in err[0]
+
+
 def run_proofs_check(argv):
     from proofs_check.cli import main
     out, err = io.StringIO(), io.StringIO()
