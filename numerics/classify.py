@@ -17,13 +17,11 @@ vertex even if it is also near the boundary.
 """
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass
 
 import numpy as np
 
 from theory.datasets import Dataset, EquilateralTriangle, RidgeDataset
-from theory.errors import NotRepresentableError
 
 from .validation import as_batch, check_dataset, check_positive
 from .geometry import (EDGES, check_norm, distance_to_boundary, distance_to_edges,
@@ -59,16 +57,10 @@ class Classification:
 
 
 def default_threshold(dataset: Dataset) -> float:
-    """``DEFAULT_RELATIVE_THRESHOLD * max_n r_n`` (l2)."""
+    """``DEFAULT_RELATIVE_THRESHOLD * max_n r_n`` (l2; the lengths are normal float64 numbers,
+    ``Dataset.float_geometry`` checks it, so the threshold is positive and finite)."""
     check_dataset(dataset)
-    scale = float(np.max(dataset.float_geometry.r))
-    value = DEFAULT_RELATIVE_THRESHOLD * scale
-    if not (math.isfinite(value) and value > 0):
-        raise NotRepresentableError(
-            f"the default threshold {DEFAULT_RELATIVE_THRESHOLD:g} * max_n r_n = "
-            f"{DEFAULT_RELATIVE_THRESHOLD:g} * {scale:g} is not a positive float64; pass an explicit "
-            "threshold or rescale the data")
-    return value
+    return DEFAULT_RELATIVE_THRESHOLD * float(np.max(dataset.float_geometry.r))
 
 
 def check_threshold(threshold, name: str = "threshold") -> float:

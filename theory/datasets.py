@@ -230,6 +230,17 @@ def _representable(name: str):
     return f"rescale the data (its {name} must be a finite float64)"
 
 
+def _check_lengths(r: np.ndarray) -> np.ndarray:
+    """Lengths ``r_n`` (or ``R``) usable by the float numerics: finite and normal float64
+    numbers (a subnormal or zero length has lost its precision: ``u_n = x/r_n`` breaks)."""
+    r = check_finite_result(r, "a length r_n", _representable("extent"))
+    if np.any(r < FLOAT_TINY):
+        raise NotRepresentableError(
+            f"a length r_n = {float(np.min(r)):.3g} is below float64's normal range (>= "
+            f"{FLOAT_TINY:.3g}); rescale the data for the float numerics")
+    return r
+
+
 # ------------------------------------------------------------------------------------------------
 # datasets
 # ------------------------------------------------------------------------------------------------
@@ -430,9 +441,10 @@ class RidgeDataset(Dataset):
     @cached_property
     def float_geometry(self) -> FloatGeometry:
         if self.arithmetic == SYMBOLIC:
-            origin = np.array([float(x) for x in self.apex])
+            origin = check_finite_result([float(x) for x in self.apex], "the apex x_0",
+                                         _representable("position"))
             X = np.array([[float(x) for x in v] for v in self.offsets])
-            r = np.array([float(x) for x in self.r])
+            r = _check_lengths(np.array([float(x) for x in self.r]))
             U = np.array([[float(x) for x in u] for u in self.u])
         else:
             if self.arithmetic == INTEGER:
@@ -447,7 +459,7 @@ class RidgeDataset(Dataset):
                     X = self.array[1:] - self.array[0]
             origin = self.array[0]
             X = check_finite_result(X, "an offset x_n - x_0", _representable("extent"))
-            r = check_finite_result(scaled_norms(X), "a length r_n", _representable("extent"))
+            r = _check_lengths(scaled_norms(X))
             U = X / r[:, None]
         return FloatGeometry(origin, X, r, U)
 
@@ -644,8 +656,9 @@ class EquilateralTriangle(Dataset):
     @cached_property
     def float_geometry(self) -> FloatGeometry:
         if self.arithmetic == SYMBOLIC:
-            origin = np.array([float(x) for x in self.centroid])
-            R = float(self.R)
+            origin = check_finite_result([float(x) for x in self.centroid], "the centroid",
+                                         _representable("position"))
+            R = float(_check_lengths(np.array([float(self.R)]))[0])
             U = np.array([[float(x) for x in v] for v in self.v])
         else:
             X = self.array
@@ -655,8 +668,7 @@ class EquilateralTriangle(Dataset):
                 D = X - origin
             origin = check_finite_result(origin, "the centroid", _representable("extent"))
             D = check_finite_result(D, "an offset x_n - c0", _representable("extent"))
-            R = float(check_finite_result(scaled_norms(D[0]), "the circumradius R",
-                                          _representable("extent")))
+            R = float(_check_lengths(scaled_norms(D[:1]))[0])
             U = D / R
         return FloatGeometry(origin, R * U, np.full(3, R), U)
 

@@ -34,10 +34,11 @@ ROOT = pathlib.Path(__file__).resolve().parents[1]
 MODULES = ("theory/pieces.py", "theory/closed_forms.py", "theory/denoisers.py",
            "numerics/classify.py")
 
-#: Fast tests (about 40 s in all, a few seconds for most mutants): the pinned conventions first,
-#: then the unit-level checks of the four modules.  The slowest derivation test (the CLI running
+#: Fast tests (about 45 s in all, a few seconds for most mutants): the pinned conventions and
+#: the formulas at numbers first, then the unit-level checks of the four modules.  The slowest derivation test (the CLI running
 #: every derivation, 16 s) is left out: each derivation also has its own test.
-TESTS = ("tests/test_conventions.py", "tests/test_denoisers.py", "tests/test_classify.py",
+TESTS = ("tests/test_conventions.py", "tests/test_formulas.py", "tests/test_denoisers.py",
+         "tests/test_classify.py",
          "tests/test_exact.py", "tests/test_derive.py", "tests/test_geometry_theory.py")
 DESELECT = ("tests/test_derive.py::test_cli_all_exits_0",)
 
