@@ -38,8 +38,8 @@ MODULES = ("theory/pieces.py", "theory/closed_forms.py", "theory/denoisers.py",
 #: the formulas at numbers first, then the unit-level checks of the four modules.  The slowest derivation test (the CLI running
 #: every derivation, 16 s) is left out: each derivation also has its own test.
 TESTS = ("tests/test_conventions.py", "tests/test_formulas.py", "tests/test_denoisers.py",
-         "tests/test_classify.py",
-         "tests/test_exact.py", "tests/test_derive.py", "tests/test_geometry_theory.py")
+         "tests/test_classify.py", "tests/test_exact.py", "tests/test_derive.py",
+         "tests/test_geometry_theory.py")
 DESELECT = ("tests/test_derive.py::test_cli_all_exits_0",)
 
 #: Packages copied into mutmut's sandbox (the tests import all of them).
