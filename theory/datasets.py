@@ -192,23 +192,19 @@ def _integer_gram(O: list) -> np.ndarray:
     return A.dot(A.T)
 
 
-def _sign_of(x, exact: bool, tol: float = GEOMETRY_RTOL) -> int:
-    """Sign of a SymPy number, exactly (``exact``) or with the tolerance ``tol``.
-
-    Exact: a 30-digit evaluation decides every number clearly away from zero (its error is far
-    below 1e-20); only the rest is simplified, so that zero is proved, not rounded."""
+def _sign_of(x) -> int:
+    """Exact sign of a SymPy number: a 30-digit evaluation decides every number clearly away
+    from zero (its error is far below 1e-20); only the rest is simplified, so that zero is
+    proved, not rounded."""
     x = sp.sympify(x)
-    if exact:
-        if x.is_zero:
-            return 0
-        v = x.evalf(30)
-        if v.is_number and abs(v) > 1e-20:
-            return 1 if v > 0 else -1
-        if sp.simplify(x) == 0:
-            return 0
-    elif abs(float(x)) <= tol:
+    if x.is_zero:
         return 0
-    return 1 if bool(x.evalf(30) > 0) else -1
+    v = x.evalf(30)
+    if v.is_number and abs(v) > 1e-20:
+        return 1 if v > 0 else -1
+    if sp.simplify(x) == 0:
+        return 0
+    return 1 if bool(x.evalf(50) > 0) else -1
 
 
 @dataclass(frozen=True)
@@ -307,7 +303,7 @@ class Dataset:
             return
         if self.arithmetic == SYMBOLIC:
             for i, j in combinations(range(self.size), 2):
-                if all(_sign_of(x, True) == 0 for x in self.points[i] - self.points[j]):
+                if all(_sign_of(x) == 0 for x in self.points[i] - self.points[j]):
                     self._duplicate(i, j)
             return
         if self.arithmetic == INTEGER:
@@ -499,7 +495,7 @@ class RidgeDataset(Dataset):
         elif self.arithmetic == SYMBOLIC:
             S = np.zeros((N, N), dtype=int)
             for i, j in combinations(range(N), 2):
-                S[i, j] = S[j, i] = _sign_of(self.offsets[i].dot(self.offsets[j]), True)
+                S[i, j] = S[j, i] = _sign_of(self.offsets[i].dot(self.offsets[j]))
         else:
             C = self._cosines()
             S = np.where(np.abs(C) <= GEOMETRY_RTOL, 0, np.sign(C)).astype(int)
@@ -609,7 +605,7 @@ class EquilateralTriangle(Dataset):
         if self.arithmetic == SYMBOLIC:
             s2 = {(i, j): (self.points[i] - self.points[j]).dot(self.points[i] - self.points[j])
                   for i, j in pairs}
-            unequal = [(i, j) for (i, j) in pairs if _sign_of(s2[(i, j)] - s2[(0, 1)], True)]
+            unequal = [(i, j) for (i, j) in pairs if _sign_of(s2[(i, j)] - s2[(0, 1)])]
             length = {k: float(sp.sqrt(v)) for k, v in s2.items()}
         elif self.arithmetic == INTEGER:
             P = self._ints
