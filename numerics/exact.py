@@ -500,8 +500,9 @@ class PiecewiseAffineScoreFlow:
         Cm = LQ * a[:, None, :]                                     # (n, N, m)
         # merge modes with equal eigenvalues and form (an eigenbasis of a repeated eigenvalue is
         # arbitrary: unmerged, its coefficients can cancel and inflate the march's variation bound)
-        close = (np.abs(lam[:, :, None] - lam[:, None, :]) <= 1e-12 * (1 + np.abs(lam[:, :, None]))) \
-            & (modal[:, :, None] == modal[:, None, :])
+        close = ((np.abs(lam[:, :, None] - lam[:, None, :])
+                  <= 1e-12 * (1 + np.abs(lam[:, :, None])))
+                 & (modal[:, :, None] == modal[:, None, :]))
         leader = np.argmax(close, axis=1)                           # (n, m) first equal mode
         onehot = leader[:, :, None] == np.arange(m)[None, None, :]  # (n, j, k)
         Cm = np.einsum("nij,njk->nik", Cm, onehot.astype(float))
@@ -624,7 +625,8 @@ def _march(X0, Cm, lam, modal, lo, hi, tol, remaining, vtol):
 
     ``X_j(tau) = X0_j + sum_k Cm_jk psi_k(tau)`` with ``psi_k = e^{lam_k tau}/lam_k`` for the
     ``modal`` modes and ``phi(lam_k, tau) = (e^{lam_k tau} - 1)/lam_k`` for the others (both have
-    the derivative ``e^{lam_k tau}``, so every bound below holds for either); the allowed set is ``[lo_j, hi_j]``;
+    the derivative ``e^{lam_k tau}``, so every bound below holds for either); the allowed set
+    is ``[lo_j, hi_j]``;
     ``e_j = min(X_j - lo_j, hi_j - X_j)``.  A step ``h`` from ``ta`` is taken only when the
     variation bound ``sum_k |Cm_jk| e^{lam_k ta} phi(lam_k, h)`` is at most ``e_j(ta)`` (no crossing
     possible); where the plain Newton step lands outside, the bracket is bisected.  On the

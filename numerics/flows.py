@@ -13,8 +13,8 @@ Public functions (each returns a frozen :class:`FlowResult`, or endpoints for th
 
 ``method="exact"`` uses :mod:`numerics.exact` (orthogonal data: per-coordinate closed forms, both
 flows; score flow on any dataset: exact piecewise-affine integration).  ``method="ivp"`` uses
-:func:`scipy.integrate.solve_ivp` (DOP853, default ``rtol=1e-10``, ``atol=1e-12 max_n r_n``: the accuracy
-at which the two methods agree to ~1e-9, ``tests/test_flows.py``) on the full ``d``-dimensional
+:func:`scipy.integrate.solve_ivp` (DOP853, default ``rtol=1e-10``, ``atol=1e-12 max_n r_n``:
+the accuracy at which the two methods agree to ~1e-9, ``tests/test_flows.py``) on the full ``d``-dimensional
 state, with:
 
 * **kink events** — every unit's piece is *held fixed* between events (the Taylor models'

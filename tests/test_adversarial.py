@@ -377,7 +377,8 @@ def test_more_bad_commands_are_one_line(data_dir, argv, names):
     (["endpoints", "--N", "0"], 2, "--N"), (["endpoints", "--N", "100000000"], 2, "--N"),
     (["endpoints", "--n-points", "0"], 2, "--n-points"),
     (["endpoints", "--sigma-max", "nan"], 2, "--sigma-max"),
-    (["endpoints", "--c", "1e400"], 2, "--c"), (["endpoints", "--c-sweep", "1,nan"], 2, "--c-sweep"),
+    (["endpoints", "--c", "1e400"], 2, "--c"),
+    (["endpoints", "--c-sweep", "1,nan"], 2, "--c-sweep"),
     (["endpoints", "--N", "20000"], 1, "N = 20000"),
     (["score-smoothing", "--M", "1"], 1, "M must be at least 2"),
     (["model-comparison", "--M", "1"], 1, "M must be at least 2"),
@@ -592,7 +593,7 @@ def test_api_wrong_types(value, which):
         calls[which]()
 
 
-# -- Python API: any argument of any kind -----------------------------------------------------------
+# -- Python API: any argument of any kind ----------------------------------------------------
 #: Values of every kind an argument may receive by mistake.
 WEIRD = [None, "x", "", [], [[1.0], [2.0, 3.0]], {}, True, 1j, float("nan"), float("inf"),
          -1.0, 0, 10 ** 400, 1e-320, np.float32("nan"), np.array([0.1, 0.2]), np.zeros((2, 2, 2)),

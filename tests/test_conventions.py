@@ -175,7 +175,7 @@ def test_low_noise_regime_ends():
         min_cost_denoiser(tri, sp.Rational(3, 4))
 
 
-# -- endpoint classes --------------------------------------------------------------------------------
+# -- endpoint classes -----------------------------------------------------------------------
 def test_default_threshold_and_class_order():
     ds = make_dataset("orthogonal", [[0, 0], [1, 0], [0, 4]])
     assert DEFAULT_RELATIVE_THRESHOLD == 1e-6

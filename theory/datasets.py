@@ -470,8 +470,8 @@ class RidgeDataset(Dataset):
             if G.dtype != object:
                 n = np.sqrt(n2)
                 return G / n[:, None] / n[None, :]
-            return np.array([[float(Fraction(g, max(1, math.isqrt(a * b)))) for g, b in zip(row, n2)]
-                             for row, a in zip(G, n2)])
+            return np.array([[float(Fraction(g, max(1, math.isqrt(a * b))))
+                              for g, b in zip(row, n2)] for row, a in zip(G, n2)])
         U = self.float_geometry.U
         return U @ U.T
 

@@ -35,8 +35,9 @@ MODULES = ("theory/pieces.py", "theory/closed_forms.py", "theory/denoisers.py",
            "numerics/classify.py")
 
 #: Fast tests (about 45 s in all, a few seconds for most mutants): the pinned conventions and
-#: the formulas at numbers first, then the unit-level checks of the four modules.  The slowest derivation test (the CLI running
-#: every derivation, 16 s) is left out: each derivation also has its own test.
+#: the formulas at numbers first, then the unit-level checks of the four modules.  The slowest
+#: derivation test (the CLI running every derivation, 16 s) is left out: each derivation also
+#: has its own test.
 TESTS = ("tests/test_conventions.py", "tests/test_formulas.py", "tests/test_denoisers.py",
          "tests/test_classify.py", "tests/test_exact.py", "tests/test_derive.py",
          "tests/test_geometry_theory.py")
@@ -62,10 +63,11 @@ def _copy_tree(workdir: pathlib.Path) -> None:
 def _config(modules, tests, deselect) -> str:
     def block(values):
         return "".join(f"\n    {v}" for v in values)
+    pytest_args = ["-p", "no:cacheprovider", "-x", "-q"] + [f"--deselect={d}" for d in deselect]
     return ("[mutmut]\n"
             f"source_paths ={block(PACKAGES)}\n"
             f"only_mutate ={block(modules)}\n"
-            f"pytest_add_cli_args ={block(['-p', 'no:cacheprovider', '-x', '-q'] + [f'--deselect={d}' for d in deselect])}\n"
+            f"pytest_add_cli_args ={block(pytest_args)}\n"
             f"pytest_add_cli_args_test_selection ={block(tests)}\n"
             # a mutant that makes a test loop (a wrong formula stalling an integrator) is a kill
             "timeout_multiplier = 4.0\n"
