@@ -170,3 +170,47 @@ def test_lengths_below_float64_normal_range_are_not_representable():
     with pytest.raises(NotRepresentableError, match="below float64's normal range"):
         default_threshold(ds)
     assert default_threshold(make_dataset("orthogonal", [[0, 0], [1, 0], [0, 3]])) == 3e-6
+
+
+# -- deciding relations: numbers, and a symbolic rho over the whole low-noise regime ---------------
+def test_decide_numbers_and_signs():
+    from theory.denoisers import _decide
+    x = sp.Symbol("x", positive=True)
+    two = sp.Integer(2)
+    assert _decide(sp.true) is True and _decide(sp.false) is False
+    assert _decide(two <= 2) is True and _decide(sp.Integer(3) <= 2) is False
+    assert _decide(sp.Lt(two, 2, evaluate=False)) is False
+    assert _decide(sp.Ge(two, 2, evaluate=False)) is True
+    assert _decide(sp.Gt(two, 2, evaluate=False)) is False
+    assert _decide(x > 0) is True and _decide(x >= 0) is True
+    assert _decide(x < 0) is False and _decide(x <= 0) is False
+    assert _decide(x > 1) is None and _decide(x <= 1) is None
+    assert _decide(sp.Lt(x, x + 1, evaluate=False)) is True
+
+
+def test_decide_over_the_low_noise_regime():
+    """``decide`` with a symbolic rho: ``True``/``False`` when the relation holds for every /
+    no rho in (0, rho_max), ``None`` when it changes, including at a single root or a pole."""
+    from theory.denoisers import RHO as rho
+    dn = min_cost_denoiser(make_dataset("orthogonal", [[0, 0], [2, 0], [0, 3]]), rho)
+    assert dn.rho_max() == 1
+    assert dn.decide(rho < 1) is True and dn.decide(rho > 1) is False
+    assert dn.decide(rho < Q(1, 2)) is None and dn.decide(rho > Q(1, 2)) is None
+    assert dn.decide((rho - Q(1, 3)) * (rho - Q(1, 6)) > 0) is None  # two roots inside
+    assert dn.decide((rho - Q(1, 2)) ** 2 >= 0) is True
+    assert dn.decide((rho - Q(1, 2)) ** 2 > 0) is None                # false at the root only
+    assert dn.decide(1 / (rho - Q(1, 2)) > 0) is None                 # a pole inside
+    assert dn.decide(rho / (1 - rho) > 0) is True                     # the pole is the end
+    with pytest.raises(ValueError, match="cannot decide the piece of unit 1 symbolically"):
+        dn.pattern([Q(1, 2), 0])  # t_1 = 1/2 is on the lower piece iff rho >= 1/2
+    with pytest.raises(ValueError, match="y has 3 coordinates, the data live in dimension d=2"):
+        dn.projections([0, 0, 0])
+
+
+def test_models_per_geometry():
+    half = Q(1, 2)
+    tri = make_dataset("equilateral", [[1, 0], [-half, sp.sqrt(3) / 2], [-half, -sp.sqrt(3) / 2]])
+    from theory.errors import UnknownChoiceError
+    with pytest.raises(UnknownChoiceError, match="equilateral denoiser has model='exact'"):
+        min_cost_denoiser(tri, Q(1, 10), "taylor")
+    assert min_cost_denoiser(tri, Q(1, 10)).rho_max() == Q(3, 4)

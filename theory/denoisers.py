@@ -136,9 +136,11 @@ class RidgeDenoiser:
     # -- evaluation -----------------------------------------------------------------------
     def projections(self, y) -> list:
         """``t_n = u_n^T (y - o)`` for every unit."""
-        z = sp.Matrix(y) - self.origin
-        if z.rows != self.d:
-            raise ShapeError(f"y has {z.rows} coordinates, the data live in dimension d={self.d}")
+        y = sp.Matrix(y)
+        if y.rows != self.d or y.cols != 1:
+            raise ShapeError(f"y has {y.rows * y.cols} coordinates, the data live in dimension "
+                             f"d={self.d}")
+        z = y - self.origin
         return [u.dot(z) for u in self.directions]
 
     def expression(self, y=None) -> sp.Matrix:
