@@ -41,8 +41,10 @@ from __future__ import annotations
 import argparse
 import json
 import math
+import os
 import re
 import sys
+import time
 import warnings
 from dataclasses import dataclass
 from typing import Callable
@@ -62,6 +64,9 @@ from .validation import (as_point, check_nonnegative, check_number, check_positi
 from .geometry import NORMS
 
 PROG = "flows"
+#: Data files above this size get progress lines on stderr (reading and validating take seconds:
+#: about 1 s per 10 MB of JSON).
+PROGRESS_FILE_BYTES = 16_000_000
 
 
 class UsageError(Exception):
@@ -142,6 +147,11 @@ def load_dataset(path: str) -> Dataset:
     """Read and validate a dataset file; errors name the file and what is wrong (one line each:
     unreadable, not UTF-8, not JSON, nested too deeply, not an object with a string ``kind`` and a
     list ``points``, and every error of the dataset's own validation)."""
+    big = _file_size(path) > PROGRESS_FILE_BYTES
+    start = time.perf_counter()
+    if big:  # reading and validating take seconds: say so (a progress line, not an error)
+        print(f"[{PROG}] reading {path} ({_file_size(path) / 1e6:.0f} MB) ...", file=sys.stderr,
+              flush=True)
     try:
         with open(path, encoding="utf-8") as fh:
             data = json.load(fh)
@@ -163,13 +173,24 @@ def load_dataset(path: str) -> Dataset:
     if isinstance(data, dict) and isinstance(data.get("points"), list):
         _check_json_points(data["points"], path)
     try:
-        return from_json(data)
+        dataset = from_json(data)
     except ValueError as exc:
         raise type(exc)(f"data file {path}: {exc}") from None
     except (TypeError, AttributeError, RecursionError, OverflowError, ZeroDivisionError) as exc:
         # a failure the dataset's own checks did not name: still one line naming the file
         raise InputError(f"data file {path}: cannot validate the points "
                          f"({type(exc).__name__}: {_one_line(exc)})") from None
+    if big:
+        print(f"[{PROG}] {path}: {dataset.size} points in d = {dataset.d}, validated in "
+              f"{time.perf_counter() - start:.1f} s", file=sys.stderr, flush=True)
+    return dataset
+
+
+def _file_size(path: str) -> int:
+    try:
+        return os.path.getsize(path)
+    except OSError:
+        return 0  # open() below names the problem
 
 
 def _check_json_points(points: list, path: str) -> None:
