@@ -3,6 +3,7 @@
     pip install -e ".[mutation]"
     python tools/mutation.py                      # the four default modules, ~1-2 h on 1 core
     python tools/mutation.py --modules theory/pieces.py --max-children 2
+    python tools/mutation.py --mutants 'theory.denoisers.x__as_rho__mutmut_*' --out again.json
 
 The working tree (tracked and untracked, not ignored files) is copied into a scratch directory
 (``--workdir``), a ``[mutmut]`` section naming the mutated modules and the fast test selection is
@@ -35,12 +36,15 @@ MODULES = ("theory/pieces.py", "theory/closed_forms.py", "theory/denoisers.py",
            "numerics/classify.py")
 
 #: Fast tests (about 45 s in all, a few seconds for most mutants): the pinned conventions and
-#: the formulas at numbers first, then the unit-level checks of the four modules.  The slowest
-#: derivation test (the CLI running every derivation, 16 s) is left out: each derivation also
-#: has its own test.
+#: the formulas at numbers first, then the unit-level checks of the four modules and the API's
+#: argument checks.  The slowest derivation test (the CLI running every derivation, 16 s) is
+#: left out: each derivation also has its own test.
 TESTS = ("tests/test_conventions.py", "tests/test_formulas.py", "tests/test_denoisers.py",
          "tests/test_classify.py", "tests/test_exact.py", "tests/test_derive.py",
-         "tests/test_geometry_theory.py")
+         "tests/test_geometry_theory.py",
+         "tests/test_adversarial.py::test_api_raises_documented_type",
+         "tests/test_adversarial.py::test_api_wrong_types",
+         "tests/test_adversarial.py::test_public_api_with_any_argument")
 DESELECT = ("tests/test_derive.py::test_cli_all_exits_0",)
 
 #: Packages copied into mutmut's sandbox (the tests import all of them).
@@ -104,6 +108,9 @@ def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--modules", nargs="+", default=list(MODULES))
     parser.add_argument("--tests", nargs="+", default=list(TESTS))
+    parser.add_argument("--mutants", nargs="+", default=[],
+                        help="only these mutants (names or fnmatch patterns such as "
+                             "'theory.denoisers.x__as_rho__mutmut_*'); default: all")
     parser.add_argument("--max-children", type=int, default=1,
                         help="mutants run in parallel (default 1: the machine is shared)")
     parser.add_argument("--workdir", default=None,
@@ -111,7 +118,7 @@ def main(argv=None) -> int:
     parser.add_argument("--out", default=str(ROOT / "bench" / "mutation.json"))
     args = parser.parse_args(argv)
     try:
-        import mutmut
+        import mutmut  # noqa: F401 - only its presence is checked here
     except ImportError:
         print("tools/mutation.py: error: mutmut is not installed; pip install -e "
               "'.[mutation]'", file=sys.stderr)
@@ -124,9 +131,9 @@ def main(argv=None) -> int:
     env = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"}
     start = time.perf_counter()
     run = subprocess.run([sys.executable, "-m", "mutmut", "run", "--max-children",
-                          str(args.max_children)], cwd=workdir, env=env)
+                          str(args.max_children), *args.mutants], cwd=workdir, env=env)
     elapsed = time.perf_counter() - start
-    status = _results(workdir)
+    status = {k: v for k, v in _results(workdir).items() if v != "not checked"}
     counts = collections.Counter(status.values())
     per_module = collections.defaultdict(collections.Counter)
     for name, verdict in status.items():
@@ -134,7 +141,9 @@ def main(argv=None) -> int:
     survivors = [{"mutant": name, "module": _module_of(name, args.modules),
                   "diff": _diff(workdir, name)}
                  for name, verdict in sorted(status.items()) if verdict == "survived"]
-    report = {"mutmut_version": getattr(mutmut, "__version__", "?"), "modules": args.modules,
+    from importlib import metadata
+    report = {"mutmut_version": metadata.version("mutmut"), "modules": args.modules,
+              "mutants": args.mutants or "all",
               "tests": args.tests, "deselected": list(DESELECT), "seconds": round(elapsed, 1),
               "mutmut_exit_status": run.returncode, "counts": dict(counts),
               "per_module": {m: dict(c) for m, c in per_module.items()},
