@@ -214,3 +214,38 @@ def test_models_per_geometry():
     with pytest.raises(UnknownChoiceError, match="equilateral denoiser has model='exact'"):
         min_cost_denoiser(tri, Q(1, 10), "taylor")
     assert min_cost_denoiser(tri, Q(1, 10)).rho_max() == Q(3, 4)
+
+
+# -- rho: conversion and the low-noise bound, exactly for exact data --------------------------------
+def test_rho_conversion():
+    from fractions import Fraction
+
+    from theory.denoisers import _as_rho
+    from theory.errors import ArgumentTypeError, NonFiniteError
+    for bad in (sp.nan, sp.oo, -sp.oo, sp.zoo):
+        with pytest.raises(NonFiniteError, match="pass a finite positive number"):
+            _as_rho(bad)
+    for bad in (float("nan"), np.float32("inf")):
+        with pytest.raises(NonFiniteError, match="pass a finite positive number"):
+            _as_rho(bad)
+    with pytest.raises(ArgumentTypeError, match="complex"):
+        _as_rho(1 + sp.I)
+    with pytest.raises(ArgumentTypeError, match=r"got True \(a bool\)"):
+        _as_rho(True)
+    assert _as_rho(Fraction(1, 10)) == Q(1, 10) and _as_rho(3) == 3
+    assert _as_rho(0.1) == sp.Float(0.1, 17) and _as_rho(0.1)._prec == sp.Float(0.1, 17)._prec
+    assert _as_rho(np.float64(0.25)) == sp.Float(0.25, 17)  # NumPy floats are floats
+
+
+def test_low_noise_bound_is_exact_for_exact_data():
+    """r = sqrt(2): rho = sqrt(2)/2 - 1e-30 is inside the regime (a float comparison would round
+    it onto the bound and reject it); rho = sqrt(2)/2 is not.  Float data: float comparisons."""
+    from theory.errors import BallsOverlapError
+    ds = make_dataset("orthogonal", [[0, 0], [1, 1], [-1, 1]])
+    min_cost_denoiser(ds, sp.sqrt(2) / 2 - Q(1, 10 ** 30))
+    with pytest.raises(BallsOverlapError, match="r_1/2"):
+        min_cost_denoiser(ds, sp.sqrt(2) / 2)
+    fl = make_dataset("orthogonal", [[0.0, 0.0], [1.0, 0.0], [0.0, 1.0]])
+    min_cost_denoiser(fl, np.nextafter(0.5, 0))
+    with pytest.raises(BallsOverlapError, match="need rho < min_n r_n/2 = 0.5"):
+        min_cost_denoiser(fl, 0.5)
