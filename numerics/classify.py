@@ -17,17 +17,16 @@ vertex even if it is also near the boundary.
 """
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass
 
 import numpy as np
 
 from theory.datasets import Dataset, EquilateralTriangle, RidgeDataset
-from theory.errors import NotRepresentableError
 
 from .validation import as_batch, check_dataset, check_positive
 from .geometry import (EDGES, check_norm, distance_to_boundary, distance_to_edges,
-                       distance_to_points, nearest_vertex, triangle_points)
+                       distance_to_points, linf_segment_distances, nearest_vertex,
+                       triangle_points)
 
 CLASSES = ("training", "virtual", "boundary", "other")
 
@@ -58,16 +57,10 @@ class Classification:
 
 
 def default_threshold(dataset: Dataset) -> float:
-    """``DEFAULT_RELATIVE_THRESHOLD * max_n r_n`` (l2)."""
+    """``DEFAULT_RELATIVE_THRESHOLD * max_n r_n`` (l2; the lengths are normal float64 numbers,
+    ``Dataset.float_geometry`` checks it, so the threshold is positive and finite)."""
     check_dataset(dataset)
-    scale = max(float(r) for r in dataset.r)
-    value = DEFAULT_RELATIVE_THRESHOLD * scale
-    if not (math.isfinite(value) and value > 0):
-        raise NotRepresentableError(
-            f"the default threshold {DEFAULT_RELATIVE_THRESHOLD:g} * max_n r_n = "
-            f"{DEFAULT_RELATIVE_THRESHOLD:g} * {scale:g} is not a positive float64; pass an explicit "
-            "threshold or rescale the data")
-    return value
+    return DEFAULT_RELATIVE_THRESHOLD * float(np.max(dataset.float_geometry.r))
 
 
 def check_threshold(threshold, name: str = "threshold") -> float:
@@ -120,26 +113,8 @@ def _classify_triangle(triangle: EquilateralTriangle, Y: np.ndarray, eps: float,
 
 
 def _linf_edge_distance(triangle: EquilateralTriangle, Y: np.ndarray) -> np.ndarray:
-    """l-infinity distance to the nearest edge: ``min_t |y - a - t (b - a)|_inf`` over ``t in [0, 1]``
-    is a convex piecewise-linear minimisation in one variable; its minimum is at ``t = 0``, ``1``
-    or a breakpoint where two coordinates' ``|.|`` cross, all of which are enumerated."""
+    """l-infinity distance to the nearest edge of the triangle (:func:`linf_segment_distances`)."""
     P = triangle_points(triangle)
-    best = np.full(Y.shape[0], np.inf)
-    for i, j in EDGES:
-        a, D = P[i - 1], P[j - 1] - P[i - 1]
-        Z = Y - a  # (n, d); f(t) = max_k |Z_k - t D_k|
-        cands = [np.zeros((Y.shape[0], 1)), np.ones((Y.shape[0], 1))]
-        nz = np.flatnonzero(D)
-        for k in nz:  # zero of one coordinate's term
-            cands.append((Z[:, k] / D[k])[:, None])
-        for p in nz:
-            for q in nz:
-                if p < q:  # |Z_p - t D_p| = |Z_q - t D_q|: t = (Z_p -+ Z_q)/(D_p -+ D_q)
-                    for sgn in (1.0, -1.0):
-                        den = D[p] - sgn * D[q]
-                        if den != 0.0:
-                            cands.append(((Z[:, p] - sgn * Z[:, q]) / den)[:, None])
-        T = np.clip(np.hstack(cands), 0.0, 1.0)  # (n, m)
-        F = np.max(np.abs(Z[:, None, :] - T[..., None] * D), axis=2)
-        best = np.minimum(best, F.min(axis=1))
-    return best
+    A = np.array([P[i - 1] for i, _ in EDGES])
+    B = np.array([P[j - 1] for _, j in EDGES])
+    return linf_segment_distances(Y, A, B).min(axis=1)

@@ -41,17 +41,21 @@ from __future__ import annotations
 import argparse
 import json
 import math
+import os
 import re
 import sys
+import time
 import warnings
 from dataclasses import dataclass
 from typing import Callable
 
 import numpy as np
 
-from theory.datasets import Dataset, load_dataset  # noqa: F401 (load_dataset: the CLIs' reader)
-from theory.denoisers import min_cost_denoiser
-from theory.errors import InputError, NotRepresentableError, OutOfRangeError, ShapeError
+from theory.datasets import Dataset
+from theory.datasets import load_dataset as read_dataset
+from theory.denoisers import check_low_noise
+from theory.errors import (InputError, NotRepresentableError, OutOfRangeError, ShapeError,
+                           quiet_on_closed_stdout)
 from theory.pieces import MODELS
 
 from . import flows
@@ -61,6 +65,9 @@ from .validation import (as_point, check_nonnegative, check_number, check_positi
 from .geometry import NORMS
 
 PROG = "flows"
+#: Data files above this size get progress lines on stderr (reading and validating take seconds:
+#: about 1 s per 10 MB of JSON).
+PROGRESS_FILE_BYTES = 16_000_000
 
 
 class UsageError(Exception):
@@ -135,6 +142,29 @@ def _join_vectors(argv: list[str]) -> list[str]:
         out.append(tok)
         i += 1
     return out
+
+
+def load_dataset(path: str) -> Dataset:
+    """Read and validate a dataset file (:func:`theory.datasets.load_dataset`: every problem is
+    one line naming the file), with a progress line before and after for files above
+    :data:`PROGRESS_FILE_BYTES` (reading and validating them takes seconds)."""
+    big = _file_size(path) > PROGRESS_FILE_BYTES
+    start = time.perf_counter()
+    if big:
+        print(f"[{PROG}] reading {path} ({_file_size(path) / 1e6:.0f} MB) ...", file=sys.stderr,
+              flush=True)
+    dataset = read_dataset(path)
+    if big:
+        print(f"[{PROG}] {path}: {dataset.size} points in d = {dataset.d}, validated in "
+              f"{time.perf_counter() - start:.1f} s", file=sys.stderr, flush=True)
+    return dataset
+
+
+def _file_size(path: str) -> int:
+    try:
+        return os.path.getsize(path)
+    except OSError:
+        return 0  # open() names the problem
 
 
 def _finite(value: float, name: str) -> float:
@@ -214,7 +244,7 @@ def _run_endpoint(args: argparse.Namespace) -> dict:
     out: dict = {}
     if score:
         rho = check_radius(args.rho, "--rho")
-        min_cost_denoiser(dataset, rho, args.model)  # raises outside the low-noise regime
+        check_low_noise(dataset, rho, args.model)  # raises outside the low-noise regime
         res = flows.score_flow(dataset, y0, rho, model=args.model, method=args.method)
         params = {"rho": rho}
     else:
@@ -227,7 +257,7 @@ def _run_endpoint(args: argparse.Namespace) -> dict:
                                   f"{sigma_max:g}, got {sigma_min:g}")
         check_radius(c * sigma_max, "c * sigma_max")
         try:
-            min_cost_denoiser(dataset, c * sigma_max, args.model)
+            check_low_noise(dataset, c * sigma_max, args.model)
         except ValueError as exc:
             raise type(exc)(f"c * sigma_max = {c * sigma_max:.6g} is outside the low-noise regime: "
                             f"{exc}") from None
@@ -351,6 +381,7 @@ def _print_text(result: dict) -> None:
         print(f"{key}: {json.dumps(value) if isinstance(value, (list, dict)) else value}")
 
 
+@quiet_on_closed_stdout
 def main(argv=None) -> int:
     """Entry point of the ``flows`` console script; returns the exit status."""
     argv = list(sys.argv[1:] if argv is None else argv)

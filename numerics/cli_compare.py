@@ -66,6 +66,9 @@ def run_compare(args: argparse.Namespace) -> dict:
         raise InputError(f"--rho must be a positive finite number, got {rho}")
     if args.points < 1:
         raise InputError(f"--points must be a positive integer, got {args.points}")
+    if args.figure:
+        from .experiments.cli import check_output_file
+        check_output_file(args.figure, "--figure")
     net = stack.networks[level]
     res = compare(net, dataset, rho, n_points=args.points, seed=args.seed)
     meta = stack.metadata

@@ -62,6 +62,9 @@ def run_trajectory(args: argparse.Namespace) -> dict:
     from .experiments._runtime import pyplot, save_figure
     from .plotting import plot_trajectories
 
+    from .experiments.cli import check_output_file
+
+    check_output_file(args.out, "--out")
     result = _run_endpoint(args)  # validates every option, sets the default --method
     times = _times(args)
     dataset = load_dataset(args.data)
@@ -85,7 +88,6 @@ def run_trajectory(args: argparse.Namespace) -> dict:
     ax.set_title(args.title or f"{label}\n{args.model} model, {args.method} integrator; from "
                  f"({start}) (dot) to the limit (cross), class: {result['class']}", fontsize=10)
     out = Path(args.out)
-    out.parent.mkdir(parents=True, exist_ok=True)
     save_figure(fig, out.parent, out.name)
     clock = "tau" if args.flow == "score" else "s = ln(sigma_max/sigma)"
     return {**result, "figure": str(out), "t_max": float(times[-1]), "n_times": len(times),

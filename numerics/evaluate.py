@@ -13,14 +13,14 @@ denoiser on a batch ``Y`` of shape ``(n_points, d)`` is then::
 from __future__ import annotations
 
 from dataclasses import dataclass
-from functools import lru_cache
+from functools import cached_property, lru_cache
 
 import numpy as np
 import sympy as sp
 
 from theory.datasets import Dataset
-from theory.denoisers import unit_pieces_of
-from theory.pieces import PIECES, check_model, unit_pieces
+from theory.denoisers import unit_ramp
+from theory.pieces import PIECES, check_model, on_lower, on_upper
 
 from .validation import as_batch, check_dataset, check_number  # noqa: F401 (as_batch re-exported)
 
@@ -28,6 +28,14 @@ LOWER, LINEAR, UPPER = 0, 1, 2
 
 _RHO = sp.Symbol("rho", positive=True)
 _R = sp.Symbol("r", positive=True)
+
+
+def piece_codes(T: np.ndarray, k_lo, k_hi) -> np.ndarray:
+    """Piece index (``LOWER``, ``LINEAR``, ``UPPER``) of each projection ``t_n`` under the kink
+    convention of :mod:`theory.pieces` (:func:`~theory.pieces.on_lower`,
+    :func:`~theory.pieces.on_upper`)."""
+    T = np.asarray(T, dtype=float)
+    return np.where(on_lower(T, k_lo), LOWER, np.where(on_upper(T, k_hi), UPPER, LINEAR))
 
 
 @dataclass(frozen=True)
@@ -56,42 +64,33 @@ class CompiledDenoiser:
         check_model(model)
         self.dataset = dataset
         self.model = model
-        units = unit_pieces_of(dataset, model, _RHO)
-        if dataset.kind == "equilateral":
-            origin, dirs = dataset.centroid, dataset.v
-        else:
-            origin, dirs = dataset.apex, dataset.u
-        self.origin = np.array([float(x) for x in origin])
-        self.U = np.array([[float(x) for x in u] for u in dirs])  # rows u_n, shape (N, d)
+        geo = dataset.float_geometry  # float64 origin, directions and lengths (NumPy, O(N d))
+        self.origin, self.U, self.r = geo.origin, geo.U, geo.r
         self.d = dataset.d
         self.N = self.U.shape[0]
-        self.r = np.array([float(x) for x in dataset.r])
-        rows = [[u.k_lo for u in units], [u.k_hi for u in units]]
-        for p in PIECES:
-            rows.append([u.coefficients[p][0] for u in units])
-        for p in PIECES:
-            rows.append([u.coefficients[p][1] for u in units])
-        # kink rates dk/drho (the probability flow's kinks move with rho(s))
-        rows.append([sp.diff(u.k_lo, _RHO) for u in units])
-        rows.append([sp.diff(u.k_hi, _RHO) for u in units])
-        # the only lambdify of the unit formulas: rho -> (10, N) array; the flat form broadcasts
-        # an array of rho values (entries that do not depend on rho come back as scalars)
-        self._table = sp.lambdify(_RHO, sp.Matrix(rows), modules="numpy", cse=True)
-        # every unit is one ramp of (rho, r_n) (equilateral: three identical ramps), so the
-        # per-point table is one broadcast evaluation over (points, units)
-        if dataset.kind == "equilateral":
-            ramp = units[0]
-        else:
-            ramp = unit_pieces(model, _R, _RHO)
+        # every unit is one ramp of (rho, r_n) (equilateral: three identical ramps of R), so the
+        # whole table is one broadcast evaluation over units (and over points for params_many):
+        # the only lambdify of the unit formulas of theory.pieces
+        ramp = unit_ramp(dataset.kind, model, _R, _RHO)
         generic = [ramp.k_lo, ramp.k_hi] + [ramp.coefficients[p][0] for p in PIECES] + [
             ramp.coefficients[p][1] for p in PIECES] + [sp.diff(ramp.k_lo, _RHO),
                                                           sp.diff(ramp.k_hi, _RHO)]
         self._generic = sp.lambdify((_RHO, _R), generic, modules="numpy", cse=True)
         self._generic_ab = sp.lambdify((_RHO, _R), generic[2:8], modules="numpy", cse=True)
 
+    @cached_property
+    def dual(self) -> np.ndarray:
+        """Dual rows ``(U U^T)^{-1} U`` (N, d): ``y - o = T dual`` for a point of the data span
+        with projections ``T`` (for orthogonal data ``dual = U`` up to the data's rounding)."""
+        return np.linalg.solve(self.U @ self.U.T, self.U)
+
     @lru_cache(maxsize=4096)
     def _params_cached(self, rho: float) -> UnitParameters:
-        tab = np.array(self._table(rho), dtype=float).reshape(10, self.N)
+        with np.errstate(all="ignore"):
+            vals = self._generic(rho, self.r)
+        tab = np.empty((10, self.N))
+        for k, v in enumerate(vals):
+            tab[k] = v
         return UnitParameters(rho, tab[0], tab[1], tab[2:5], tab[5:8], tab[8:10])
 
     def params(self, rho: float) -> UnitParameters:
@@ -130,10 +129,7 @@ class CompiledDenoiser:
     def pieces(self, T: np.ndarray, rho: float) -> np.ndarray:
         """Piece index of each projection (kinks belong to the flat pieces)."""
         p = self.params(rho)
-        P = np.full(T.shape, LINEAR, dtype=np.int8)
-        P[T <= p.k_lo] = LOWER
-        P[T >= p.k_hi] = UPPER
-        return P
+        return piece_codes(T, p.k_lo, p.k_hi).astype(np.int8)
 
     def responses(self, T: np.ndarray, rho: float, P: np.ndarray | None = None) -> np.ndarray:
         """Unit responses ``g_n(t_n)``; with ``P`` given, each unit is held on that piece."""

@@ -46,9 +46,9 @@ import numpy as np
 import sympy as sp
 
 from theory import closed_forms as cf
-from theory.pieces import check_model
+from theory.pieces import KINK_IS_FLAT, PIECES, check_model
 
-from .evaluate import LINEAR, LOWER, UPPER, CompiledDenoiser
+from .evaluate import LINEAR, LOWER, UPPER, CompiledDenoiser, piece_codes
 
 #: Region codes beyond the three pieces: a unit sliding along its lower / upper kink (Filippov).
 SLIDE_LO, SLIDE_HI = 3, 4
@@ -66,6 +66,9 @@ LAMBDA_TOL = 1e-12
 VELOCITY_TOL = 100 * KINK_TOL
 #: Mode coefficients below this (times ``max r``) are float64 noise of ``t_n ~ r`` (8 ulp).
 COEFF_NOISE = 8 * np.finfo(float).eps
+#: Eigenvalues within this (times ``max(1, max |lambda|)``) of zero are zero: ``eigh`` computes
+#: them to ~eps ||J||, and 64 eps keeps a rounded zero from becoming a growth rate.
+EIG_NOISE = 64 * np.finfo(float).eps
 #: Iterations of the certified march per round before a checkpoint (no switch) is taken.
 MARCH_ITERATIONS = 200
 #: A round never advances a point with an unstable mode beyond ``MAX_GROWTH / lambda_max`` in
@@ -105,47 +108,64 @@ class OrthogonalClosedForms:
 
     # -- score flow --------------------------------------------------------------------------
     def score_coordinates(self, T0, r, rho, k_lo, k_hi, P, times):
-        """``t_n(tau)`` for every time, shape ``(len(times),) + T0.shape``; and the exit times."""
+        """``t_n(tau)`` for every time, shape ``(len(times),) + T0.shape``; and the exit times.
+
+        Each law is evaluated only on the entries of its piece (the middle piece's exit time
+        and continuation only where a unit starts on it: usually few entries)."""
+        shape = np.shape(T0)
+        rb, klo, khi = (np.broadcast_to(a, shape) for a in (r, k_lo, k_hi))
+        te = np.full(shape, np.inf)
+        lin_ = P == LINEAR
         with np.errstate(all="ignore"):
-            te = np.where(P == LINEAR, self.tau_exit(T0, r, rho), np.inf)
-            kink = np.where(T0 < r / 2, k_lo, k_hi)
+            t_l, r_l = T0[lin_], rb[lin_]
+            te_l = self.tau_exit(t_l, r_l, rho) * np.ones_like(t_l)
+            te[lin_] = te_l
+            below = t_l < r_l / 2
+            kink = np.where(below, klo[lin_], khi[lin_])
             out = []
             for tau in np.atleast_1d(np.asarray(times, dtype=float)):
-                lo = self.score["lower"](T0, r, rho, tau)
-                up = self.score["upper"](T0, r, rho, tau)
-                lin = self.score["linear"](T0, r, rho, tau)
+                v = np.where(P == LOWER, self.score["lower"](T0, rb, rho, tau),
+                             self.score["upper"](T0, rb, rho, tau))
+                lin = self.score["linear"](t_l, r_l, rho, tau) * np.ones_like(t_l)
                 # at t0 = r/2 exactly (tau_exit = oo) the middle law is the constant r/2
-                lin = np.where(np.isinf(te) & (T0 == r / 2), T0, lin)
-                after = tau - te
-                flat = np.where(T0 < r / 2, self.score["lower"](kink, r, rho, after),
-                                self.score["upper"](kink, r, rho, after))
-                lin = np.where(after >= 0, flat, lin)
-                out.append(np.where(P == LOWER, lo, np.where(P == UPPER, up, lin)))
+                lin = np.where(np.isinf(te_l) & (t_l == r_l / 2), t_l, lin)
+                after = tau - te_l
+                flat = np.where(below, self.score["lower"](kink, r_l, rho, after),
+                                self.score["upper"](kink, r_l, rho, after))
+                v[lin_] = np.where(after >= 0, flat, lin)
+                out.append(v)
         return np.array(out), te
 
     # -- probability flow ----------------------------------------------------------------------
     def probability_coordinates(self, T0, r, rho0, P, times):
-        """``t_n(s)`` for every ``s`` in ``times`` (``np.inf`` allowed); and the exit ``s``."""
-        names = ("lower", "linear", "upper")
+        """``t_n(s)`` for every ``s`` in ``times`` (``np.inf`` allowed); and the exit ``s``.
+
+        As in :meth:`score_coordinates`, each law is evaluated on its piece's entries only."""
+        shape = np.shape(T0)
+        rb = np.broadcast_to(r, shape)
+        lin_ = P == LINEAR
+        t_l, r_l = T0[lin_], rb[lin_]
+        se = np.full(shape, np.inf)
         with np.errstate(all="ignore"):
             if self.s_exit is not None:
-                kink = np.where(T0 < r / 2, 0.0, r)
-                se = self.s_exit(T0, r, rho0, kink)
-                se = np.where((P == LINEAR) & np.isfinite(se) & (se >= 0), se, np.inf)
-            else:
-                se = np.full(np.shape(T0), np.inf)
+                kink = np.where(t_l < r_l / 2, 0.0, r_l)
+                se_l = self.s_exit(t_l, r_l, rho0, kink) * np.ones_like(t_l)
+                se_l = np.where(np.isfinite(se_l) & (se_l >= 0), se_l, np.inf)
+                se[lin_] = se_l
             out = []
             for s in np.atleast_1d(np.asarray(times, dtype=float)):
                 if np.isinf(s):
-                    vals = [self.prob_limit[p](T0, r, rho0) * np.ones_like(T0) for p in names]
+                    law = {p: (lambda t, rr, p=p: self.prob_limit[p](t, rr, rho0)) for p in PIECES}
                 else:
-                    vals = [self.prob[p](T0, r, rho0, s) * np.ones_like(T0) for p in names]
-                v = np.choose(P.astype(int), vals)
+                    law = {p: (lambda t, rr, p=p: self.prob[p](t, rr, rho0, s)) for p in PIECES}
+                v = np.where(P == LOWER, law["lower"](T0, rb), law["upper"](T0, rb)) * 1.0
+                lin = law["linear"](t_l, r_l) * np.ones_like(t_l)
                 if self.s_exit is not None:
-                    after = s - se
-                    flat = np.where(T0 < r / 2, self.prob["lower"](kink, r, rho0, after),
-                                    self.prob["upper"](kink, r, rho0, after))
-                    v = np.where(after >= 0, flat, v)
+                    after = s - se_l
+                    flat = np.where(t_l < r_l / 2, self.prob["lower"](kink, r_l, rho0, after),
+                                    self.prob["upper"](kink, r_l, rho0, after))
+                    lin = np.where(after >= 0, flat, lin)
+                v[lin_] = lin
                 out.append(v)
         return np.array(out), se
 
@@ -166,18 +186,37 @@ def orthogonal_forms(model: str) -> OrthogonalClosedForms:
     return OrthogonalClosedForms(model)
 
 
-def _split(cd: CompiledDenoiser, Y):
-    """Projections ``T`` (n, N) and the component orthogonal to the data span (n, d)."""
-    Z = Y - cd.origin
-    T = Z @ cd.U.T
-    W = np.linalg.solve(cd.U @ cd.U.T, T.T).T  # span coefficients (Z_span = W U, T = W M)
-    return T, Z - W @ cd.U
+#: Points per chunk of the orthogonal closed forms: their temporaries are a few arrays of
+#: ``chunk x N`` floats, so memory stays a small multiple of the input ``(n, d)``.
+CHUNK = 512
 
 
-def _assemble(cd: CompiledDenoiser, T, Zperp):
-    """``y = o + sum_n w_n u_n + z_perp`` with ``T = M w`` (orthogonal data: ``w = T``)."""
-    W = np.linalg.solve(cd.U @ cd.U.T, T.reshape(-1, cd.N).T).T.reshape(T.shape)
-    return cd.origin + W @ cd.U + Zperp
+def _orthogonal_flow(cd: CompiledDenoiser, Y0, times, coordinates, decay):
+    """Shared driver of the orthogonal closed forms, in chunks of :data:`CHUNK` points.
+
+    ``coordinates(T0, P_rho)`` returns ``(t_n at every time, exit times)``; ``decay[k]`` is the
+    lower-piece factor of the component orthogonal to the data span at ``times[k]`` (0 at the
+    limit, where that component is not formed at all).  ``y = o + T dual + z_perp decay`` with
+    ``dual = (U U^T)^{-1} U`` (:attr:`CompiledDenoiser.dual`): the span part from the
+    projections ``T`` without a solve per point."""
+    Y0 = np.asarray(Y0, dtype=float)
+    n = Y0.shape[0]
+    times = np.atleast_1d(np.asarray(times, dtype=float))
+    Y = np.empty((times.size, n, cd.d))
+    exits = np.empty((n, cd.N))
+    dual = cd.dual
+    for start in range(0, n, CHUNK):
+        Z = Y0[start:start + CHUNK] - cd.origin
+        T0 = Z @ cd.U.T
+        vals, ex_ = coordinates(T0)
+        exits[start:start + CHUNK] = ex_
+        Zperp = Z - T0 @ dual if np.any(decay != 0) else None
+        for k, f in enumerate(decay):
+            Yk = cd.origin + vals[k] @ dual
+            if f != 0:
+                Yk += Zperp * f
+            Y[k, start:start + CHUNK] = Yk
+    return Y, exits
 
 
 def orthogonal_score_flow(cd: CompiledDenoiser, Y0, rho: float, times=(np.inf,)):
@@ -187,13 +226,14 @@ def orthogonal_score_flow(cd: CompiledDenoiser, Y0, rho: float, times=(np.inf,))
     coordinates that leave the middle piece before the last finite time (or ever, if the last
     time is ``inf``).  ``np.inf`` in ``times`` gives the limit ``tau -> oo``.
     """
-    T0, Zp = _split(cd, Y0)
     p = cd.params(rho)
-    P = cd.pieces(T0, rho)
     forms = orthogonal_forms(cd.model)
-    vals, te = forms.score_coordinates(T0, cd.r, rho, p.k_lo, p.k_hi, P, times)
-    decay = np.array([forms.score["lower"](1.0, 1.0, rho, t) for t in np.atleast_1d(times)])
-    Y = np.array([_assemble(cd, v, Zp * f) for v, f in zip(vals, decay)])
+    times = np.atleast_1d(np.asarray(times, dtype=float))
+
+    def coordinates(T0):
+        return forms.score_coordinates(T0, cd.r, rho, p.k_lo, p.k_hi, cd.pieces(T0, rho), times)
+    decay = np.array([forms.score["lower"](1.0, 1.0, rho, t) for t in times])
+    Y, te = _orthogonal_flow(cd, Y0, times, coordinates, decay)
     switches = np.sum(np.isfinite(te) & (te <= np.max(times)), axis=1)
     return Y, switches
 
@@ -205,14 +245,15 @@ def orthogonal_probability_flow(cd: CompiledDenoiser, Y0, rho0: float, times=(np
     ``(Y, switches)`` as :func:`orthogonal_score_flow` (switches happen only in
     ``taylor-fixed-kinks``).
     """
-    T0, Zp = _split(cd, Y0)
-    P = cd.pieces(T0, rho0)
     forms = orthogonal_forms(cd.model)
-    vals, se = forms.probability_coordinates(T0, cd.r, rho0, P, times)
+    times = np.atleast_1d(np.asarray(times, dtype=float))
+
+    def coordinates(T0):
+        return forms.probability_coordinates(T0, cd.r, rho0, cd.pieces(T0, rho0), times)
     with np.errstate(over="ignore"):
         decay = np.array([forms.prob_limit["lower"](1.0, 1.0, rho0) if np.isinf(t)
-                          else forms.prob["lower"](1.0, 1.0, rho0, t) for t in np.atleast_1d(times)])
-    Y = np.array([_assemble(cd, v, Zp * f) for v, f in zip(vals, decay)])
+                          else forms.prob["lower"](1.0, 1.0, rho0, t) for t in times], dtype=float)
+    Y, se = _orthogonal_flow(cd, Y0, times, coordinates, decay)
     switches = np.sum(np.isfinite(se) & (se <= np.max(times)), axis=1)
     return Y, switches
 
@@ -230,7 +271,8 @@ def kink_transition(v_below, v_above, flat_is_below, vtol=0.0):
     v_below, v_above = np.asarray(v_below, dtype=float), np.asarray(v_above, dtype=float)
     v_below = np.where(np.abs(v_below) <= vtol, 0.0, v_below)
     v_above = np.where(np.abs(v_above) <= vtol, 0.0, v_above)
-    flat = np.where(flat_is_below, 0, 1)
+    # the kink convention (theory.pieces.KINK_IS_FLAT) decides where nothing moves the unit
+    flat = np.where(np.asarray(flat_is_below) == KINK_IS_FLAT, 0, 1)
     out = np.where((v_below > 0) & (v_above > 0), 1,
                    np.where((v_below < 0) & (v_above < 0), 0, flat))
     return np.where((v_below > 0) & (v_above < 0), 2, out)
@@ -245,7 +287,10 @@ def held_pieces(code):
 
 @dataclass
 class _Region:
-    """Affine dynamics ``dc/dtau = P (J c + b)`` of one activation pattern (with sliding units)."""
+    """Affine dynamics ``dc/dtau = P (J c + b)`` of one activation pattern (with sliding units).
+
+    In mode coordinates ``y = Q^T c`` (``c = cfix + Q y``; ``cfix`` holds the sliding units on
+    their kinks, zero without sliding) the dynamics decouple: ``dy_k/dtau = lam_k y_k + g_k``."""
 
     code: tuple
     J: np.ndarray            # (m, m) symmetric: Ut^T diag(A) Ut - I
@@ -257,19 +302,44 @@ class _Region:
     Lc: np.ndarray = field(default=None)    # (N,)
     lo: np.ndarray = field(default=None)    # (N,) allowed interval of X (open/closed: see march)
     hi: np.ndarray = field(default=None)
-    shift: np.ndarray = field(default=None)  # (m,) Q^T b / lam per non-marginal mode, else nan
+    shift: np.ndarray = field(default=None)  # (m,) g_k / lam_k per non-marginal mode, else nan
+    cfix: np.ndarray = field(default=None)   # (m,) the sliding units' kink offset (else 0)
+    g: np.ndarray = field(default=None)      # (m,) Q^T (J cfix + b): constant mode forcing
+    LQ: np.ndarray = field(default=None)     # (N, m) event quantities per mode: L Q
+    K0: np.ndarray = field(default=None)     # (N,) L cfix + Lc
 
-    def amplitudes(self, C):
-        """Mode amplitudes ``a = Q^T P (J c + b)`` of the velocity at span coordinates ``C``
-        (n, m).  Without sliding, a non-marginal mode is computed as ``lam (q^T c + q^T b/lam)``:
-        its rounding error is then ~eps |lam| |c| (a displacement of ~eps |c|) instead of
-        ~eps ||J|| |c|, so a start a few ulp off a saddle still leaves along its unstable mode."""
-        C = np.atleast_2d(C)
-        a = (C @ self.J.T + self.b) @ self.Pr.T @ self.Q
-        modal = np.isfinite(self.shift)
-        if modal.any():
-            a = np.where(modal, self.lam * (C @ self.Q + np.where(modal, self.shift, 0.0)), a)
-        return a
+
+def _modal_state(C, Q, lam, shift, g, scale):
+    """Mode coordinates ``y = Q^T c``, velocities ``a = lam y + g`` and the form of each mode.
+
+    ``modal[k]``: the mode is advanced as ``y_k(t) = -shift_k + (y_k + shift_k) e^{lam_k t}``
+    (its fixed point ``-shift_k`` plus a decaying or growing part), which never cancels: a start
+    at ``|y| = 1e300`` decays to the data with float64's relative accuracy at every time.  The
+    other modes (marginal ones, or a fixed point so far away that the difference would lose
+    more than the state) are advanced as ``y_k + a_k (e^{lam_k t} - 1)/lam_k``.  A non-marginal
+    mode's velocity is computed as ``lam (y + shift)``: its rounding is then ~eps |lam| |y|, so
+    a start a few ulp off a saddle still leaves along its unstable mode."""
+    y = np.einsum("nji,nj->ni", Q, C)
+    finite = np.isfinite(shift)
+    sh = np.where(finite, shift, 0.0)
+    with np.errstate(all="ignore"):
+        a = np.where(finite, lam * (y + sh), g + lam * y)
+    # marginal modes (rho = 0: slope-1 middle pieces) carry only rounding noise
+    a = np.where((np.abs(lam) <= LAMBDA_TOL) & (np.abs(a) <= COEFF_NOISE * scale), 0.0, a)
+    modal = finite & (np.abs(sh) <= np.maximum(np.abs(y), scale))
+    return y, a, modal
+
+
+def _advance_modes(y, a, modal, lam, shift, t):
+    """Mode coordinates after a time ``t`` (``(n,)`` or ``(n, 1)``, ``inf`` allowed: stable modes
+    reach their fixed point, non-stable modes must then have ``a = 0`` and stay)."""
+    t = np.asarray(t, dtype=float).reshape(-1, 1)
+    sh = np.where(np.isfinite(shift), shift, 0.0)
+    with np.errstate(all="ignore"):
+        E = np.where(np.isinf(t) & (lam < 0), 0.0, np.exp(lam * t))
+        y_modal = -sh + (y + sh) * E
+        y_phi = y + _phi(lam, t, a) * a
+    return np.where(a == 0, y, np.where(modal, y_modal, y_phi))
 
 
 class PiecewiseAffineScoreFlow:
@@ -323,6 +393,10 @@ class PiecewiseAffineScoreFlow:
         else:
             Pr, Z = np.eye(m), np.eye(m)
         lam_r, Q_r = np.linalg.eigh(Z.T @ J @ Z)
+        # eigenvalues at eigh's rounding level (~eps ||J||) are zero: a rounded 1e-16 would turn
+        # a far start's coordinate (up to 1e308) into a spurious velocity
+        lam_r = np.where(np.abs(lam_r) <= EIG_NOISE * max(1.0, float(np.max(np.abs(lam_r)))),
+                         0.0, lam_r)
         lam = np.full(m, -1.0)
         Q = np.zeros((m, m))
         lam[:lam_r.size], Q[:, :lam_r.size] = lam_r, Z @ Q_r
@@ -341,11 +415,15 @@ class PiecewiseAffineScoreFlow:
             L[S] = -Mss_inv_Us @ J
             Lc[S] = g_below - Mss_inv_Us @ b
             lo[S], hi[S] = g_above, g_below
+        cfix = np.zeros(m)
+        if S.size:
+            cfix = Us.T @ (Mss_inv @ np.where(code_arr[S] == SLIDE_LO, p.k_lo[S], p.k_hi[S]))
+        g = Q.T @ (J @ cfix + b)
         shift = np.full(m, np.nan)
-        if not S.size:
-            modal = np.abs(lam) > LAMBDA_TOL
-            shift[modal] = (Q.T @ b)[modal] / lam[modal]
-        return _Region(code, J, b, Pr, lam, Q, L, Lc, lo, hi, shift)
+        modal = (np.abs(lam) > LAMBDA_TOL) & np.any(Q != 0, axis=0)
+        shift[modal] = g[modal] / lam[modal]
+        return _Region(code, J, b, Pr, lam, Q, L, Lc, lo, hi, shift, cfix, g, L @ Q,
+                       L @ cfix + Lc)
 
     def drift(self, code, C):
         """Field ``P (J c + b)`` of region ``code`` at span coordinates ``C`` (n, m)."""
@@ -355,11 +433,7 @@ class PiecewiseAffineScoreFlow:
     # -- integration ------------------------------------------------------------------------
     def initial_codes(self, C):
         """Pieces at the start (kinks are flat)."""
-        T = C @ self.Ut.T
-        P = np.full(T.shape, LINEAR, dtype=np.int64)
-        P[T <= self.p.k_lo] = LOWER
-        P[T >= self.p.k_hi] = UPPER
-        return P
+        return piece_codes(C @ self.Ut.T, self.p.k_lo, self.p.k_hi).astype(np.int64)
 
     def run(self, Y0, tau_end=np.inf, record=False):
         """Integrate the batch ``Y0`` (n, d) to ``tau_end``; return a :class:`AffineRun`."""
@@ -416,20 +490,19 @@ class PiecewiseAffineScoreFlow:
     def _round(self, C, codes, remaining):
         """One region step for every point: exact advance to the next event (or the end)."""
         n, m, N = C.shape[0], self.m, self.N
-        rl, inv, (lam, Q, J, b, Pr, L, Lc, lo, hi, shift) = self._stacked(
-            codes, ("lam", "Q", "J", "b", "Pr", "L", "Lc", "lo", "hi", "shift"))
-        f0 = np.einsum("nij,nj->ni", Pr, np.einsum("nij,nj->ni", J, C) + b)
-        a = np.einsum("nji,nj->ni", Q, f0)                        # mode amplitudes Q^T f0
-        # non-marginal modes without sliding: lam (q^T c + q^T b/lam), see _Region.amplitudes
-        modal = np.isfinite(shift)
-        a = np.where(modal, lam * (np.einsum("nji,nj->ni", Q, C) + np.where(modal, shift, 0.0)), a)
-        # marginal modes (rho = 0: slope-1 middle pieces) carry only rounding noise
-        a = np.where((np.abs(lam) <= LAMBDA_TOL) & (np.abs(a) <= COEFF_NOISE * self.scale), 0.0, a)
-        X0 = np.einsum("nkm,nm->nk", L, C) + Lc
-        Cm = np.einsum("nkm,nml->nkl", L, Q) * a[:, None, :]      # (n, N, m)
-        # merge modes with equal eigenvalues (an eigenbasis of a repeated eigenvalue is arbitrary:
-        # unmerged, its coefficients can cancel and inflate the march's variation bound)
-        close = np.abs(lam[:, :, None] - lam[:, None, :]) <= 1e-12 * (1 + np.abs(lam[:, :, None]))
+        rl, inv, (lam, Q, shift, g, cfix, LQ, K0, lo, hi) = self._stacked(
+            codes, ("lam", "Q", "shift", "g", "cfix", "LQ", "K0", "lo", "hi"))
+        y, a, modal = _modal_state(C, Q, lam, shift, g, self.scale)
+        # event quantities X_j(tau) = K_j + sum_k Cm_jk psi_k(tau), psi_k = e^{lam tau}/lam for
+        # modal modes (K_j then holds their fixed points: no cancellation for far starts), the
+        # phi_k = (e^{lam tau} - 1)/lam of the others
+        K = K0 + np.einsum("nkm,nm->nk", LQ, np.where(modal, -np.where(modal, shift, 0.0), y))
+        Cm = LQ * a[:, None, :]                                     # (n, N, m)
+        # merge modes with equal eigenvalues and form (an eigenbasis of a repeated eigenvalue is
+        # arbitrary: unmerged, its coefficients can cancel and inflate the march's variation bound)
+        close = ((np.abs(lam[:, :, None] - lam[:, None, :])
+                  <= 1e-12 * (1 + np.abs(lam[:, :, None])))
+                 & (modal[:, :, None] == modal[:, None, :]))
         leader = np.argmax(close, axis=1)                           # (n, m) first equal mode
         onehot = leader[:, :, None] == np.arange(m)[None, None, :]  # (n, j, k)
         Cm = np.einsum("nij,njk->nik", Cm, onehot.astype(float))
@@ -438,13 +511,14 @@ class PiecewiseAffineScoreFlow:
         # dataset's units after a rotation): drop them
         noise = COEFF_NOISE * self.scale * np.where(np.abs(lam) > LAMBDA_TOL, np.abs(lam), 1.0)
         Cm = np.where(np.abs(Cm) <= noise[:, None, :], 0.0, Cm)
-        tau_hit, j_hit = _march(X0, Cm, lam, lo, hi, self.tol, remaining,
+        tau_hit, j_hit = _march(K, Cm, lam, modal, lo, hi, self.tol, remaining,
                                 VELOCITY_TOL * self.scale)
         t_adv = np.where(np.isfinite(tau_hit), np.minimum(tau_hit, remaining), remaining)
         # tau -> oo without a certified exit: the non-decaying modes carry only amplitudes that
         # never move any unit out of its interval (noise, e.g. a start on a saddle): drop them
         a_adv = np.where(np.isinf(t_adv)[:, None] & (lam >= -LAMBDA_TOL), 0.0, a)
-        C_new = C + np.einsum("nml,nl->nm", Q, _phi(lam, t_adv[:, None], a_adv) * a_adv)
+        y_new = _advance_modes(y, a_adv, modal, lam, shift, t_adv)
+        C_new = cfix + np.einsum("nml,nl->nm", Q, y_new)
         return C_new, tau_hit, j_hit, (rl, inv)
 
     def _switch(self, C, codes, pts, units):
@@ -516,8 +590,10 @@ class AffineRun:
                 continue
             for t0, c0, reg, length in reversed(segs):
                 if t >= t0:
-                    a = reg.amplitudes(c0)[0]
-                    c = c0 + reg.Q @ (_phi(reg.lam, t - t0, a) * a)
+                    y, a, modal = _modal_state(c0[None], reg.Q[None], reg.lam[None],
+                                               reg.shift[None], reg.g[None], fl.scale)
+                    c = reg.cfix + reg.Q @ _advance_modes(y, a, modal, reg.lam[None],
+                                                          reg.shift[None], t - t0)[0]
                     out.append(fl.cd.origin + c @ fl.B + self.Zperp[i] * np.exp(-t))
                     break
         return np.array(out)
@@ -544,10 +620,13 @@ def _phi(lam, tau, amp=None):
     return out
 
 
-def _march(X0, Cm, lam, lo, hi, tol, remaining, vtol):
+def _march(X0, Cm, lam, modal, lo, hi, tol, remaining, vtol):
     """First time each point's event quantities leave their intervals (certified, vectorised).
 
-    ``X_j(tau) = X0_j + sum_k Cm_jk phi(lam_k, tau)``; the allowed set is ``[lo_j, hi_j]``;
+    ``X_j(tau) = X0_j + sum_k Cm_jk psi_k(tau)`` with ``psi_k = e^{lam_k tau}/lam_k`` for the
+    ``modal`` modes and ``phi(lam_k, tau) = (e^{lam_k tau} - 1)/lam_k`` for the others (both have
+    the derivative ``e^{lam_k tau}``, so every bound below holds for either); the allowed set
+    is ``[lo_j, hi_j]``;
     ``e_j = min(X_j - lo_j, hi_j - X_j)``.  A step ``h`` from ``ta`` is taken only when the
     variation bound ``sum_k |Cm_jk| e^{lam_k ta} phi(lam_k, h)`` is at most ``e_j(ta)`` (no crossing
     possible); where the plain Newton step lands outside, the bracket is bisected.  On the
@@ -568,6 +647,7 @@ def _march(X0, Cm, lam, lo, hi, tol, remaining, vtol):
     X0f, lof, hif = X0.ravel(), lo.ravel(), hi.ravel()
     Cf = Cm.reshape(n * N, m)
     Lf = np.repeat(lam, N, axis=0)
+    Mf = np.repeat(modal, N, axis=0)
     W0f = np.abs(Cf)
     ta = np.zeros(n * N)
     root = np.zeros(n * N, dtype=bool)
@@ -576,25 +656,36 @@ def _march(X0, Cm, lam, lo, hi, tol, remaining, vtol):
     act = np.flatnonzero(np.ones(n * N, dtype=bool))
     tiny = 1e-300
     with np.errstate(all="ignore"):
-        stable_inf = np.where(Lf < -LAMBDA_TOL, -1.0 / np.where(Lf < -LAMBDA_TOL, Lf, -1.0), np.inf)
+        stable = Lf < -LAMBDA_TOL
+        phi_inf = -1.0 / np.where(stable, Lf, -1.0)   # phi(lam, oo) of a stable mode
         for _it in range(MARCH_ITERATIONS):
             if act.size == 0:
                 break
-            C, L, W0, t = Cf[act], Lf[act], W0f[act], ta[act]
+            C, L, Mo, W0, t = Cf[act], Lf[act], Mf[act], W0f[act], ta[act]
             x0, l_, h_ = X0f[act], lof[act], hif[act]
             E = np.exp(L * t[:, None])
-            X = x0 + np.sum(C * _phi(L, t[:, None]), axis=1)
+            terms = C * _psi(L, t[:, None], Mo)
+            X = x0 + np.sum(terms, axis=1)
             dX = np.sum(C * E, axis=1)
             d2X = np.sum(C * L * E, axis=1)
             dlo, dhi = X - l_, h_ - X
             sgn = np.where(dlo <= dhi, 1.0, -1.0)
             e, de, d2e = np.minimum(dlo, dhi), sgn * dX, sgn * d2X
             w = W0 * E
-            vinf = np.sum(np.where(w > 0, w * stable_inf[act], 0.0), axis=1)
+            # range of X over [t, oo): each term is monotone in tau, from its value now to its
+            # limit (0 for a modal stable mode, C phi(lam, oo) otherwise; unbounded unless C = 0
+            # for a non-stable mode).  Summing the terms' extremes (not |C| times a variation)
+            # keeps far starts, whose terms are huge now and decay, free of cancellation.
+            st_ = stable[act]
+            limit = np.where(st_, np.where(Mo, 0.0, C * phi_inf[act]), 0.0)
+            bounded = ~np.any(~st_ & (C != 0), axis=1)
+            x_min = x0 + np.sum(np.minimum(terms, limit), axis=1)
+            x_max = x0 + np.sum(np.maximum(terms, limit), axis=1)
+            stays = bounded & (x_min - l_ >= -tol) & (h_ - x_max >= -tol)
             on = e <= tol
             first = on & (np.abs(de) > vtol)
             second = on & ~first
-            is_never = ((e - vinf >= -tol) & ~(on & ((first & (de < 0)) | (second & (d2e < 0))))) \
+            is_never = (stays & ~(on & ((first & (de < 0)) | (second & (d2e < 0))))) \
                 | (second & ~(d2e > 0) & ~(d2e < 0))
             is_root = ~is_never & ((first & (de < 0)) | (second & (d2e < 0)))
             # Newton bracket for the others moving outward
@@ -604,11 +695,12 @@ def _march(X0, Cm, lam, lo, hi, tol, remaining, vtol):
             if tryN.any():
                 k = np.flatnonzero(tryN)
                 hN = e[k] / -de[k]
-                eN = _eval_e1(x0[k], C[k], L[k], l_[k], h_[k], t[k] + hN)
+                eN = _eval_e1(x0[k], C[k], L[k], Mo[k], l_[k], h_[k], t[k] + hN)
                 br = eN < 0
                 if br.any():
                     kb = k[br]
-                    bis_t[kb] = _bisect1(x0[kb], C[kb], L[kb], l_[kb], h_[kb], t[kb], t[kb] + hN[br], tol)
+                    bis_t[kb] = _bisect1(x0[kb], C[kb], L[kb], Mo[kb], l_[kb], h_[kb], t[kb],
+                                         t[kb] + hN[br], tol)
                     is_root[kb] = True
                     rest[kb] = False
             # steps for the remaining pairs
@@ -654,24 +746,30 @@ def _march(X0, Cm, lam, lo, hi, tol, remaining, vtol):
     return np.where(check, lower, tau_hit), np.where(check, -1, j_hit)
 
 
-def _eval_e1(x0, C, L, lo, hi, t):
-    X = x0 + np.sum(C * _phi(L, t[:, None]), axis=1)
+def _psi(lam, tau, modal):
+    """``e^{lam tau}/lam`` for the modal modes, ``(e^{lam tau} - 1)/lam`` for the others."""
+    with np.errstate(all="ignore"):
+        return np.where(modal, np.exp(lam * tau) / np.where(modal, lam, 1.0), _phi(lam, tau))
+
+
+def _eval_e1(x0, C, L, M, lo, hi, t):
+    X = x0 + np.sum(C * _psi(L, t[:, None], M), axis=1)
     return np.minimum(X - lo, hi - X)
 
 
-def _bisect1(x0, C, L, lo, hi, a, b, tol=0.0):
+def _bisect1(x0, C, L, M, lo, hi, a, b, tol=0.0):
     """Locate the crossing in brackets ``[a, b]`` (``e(a) >= 0 > e(b)``) by the Illinois
     (regula falsi) method; returns the inside end ``a`` once ``e(a) <= tol / 100`` or the
     bracket has shrunk to float64 resolution."""
-    fa = _eval_e1(x0, C, L, lo, hi, a)
-    fb = _eval_e1(x0, C, L, lo, hi, b)
+    fa = _eval_e1(x0, C, L, M, lo, hi, a)
+    fb = _eval_e1(x0, C, L, M, lo, hi, b)
     side = np.zeros(a.size)
     for _ in range(100):
         with np.errstate(all="ignore"):
             c = b - fb * (b - a) / (fb - fa)
         bad = ~np.isfinite(c) | (c <= a) | (c >= b)
         c = np.where(bad, 0.5 * (a + b), c)
-        fc = _eval_e1(x0, C, L, lo, hi, c)
+        fc = _eval_e1(x0, C, L, M, lo, hi, c)
         inside = fc >= 0
         fb = np.where(inside & (side == 1), 0.5 * fb, fb)    # Illinois: halve the stale end
         fa = np.where(~inside & (side == -1), 0.5 * fa, fa)

@@ -13,8 +13,8 @@ Public functions (each returns a frozen :class:`FlowResult`, or endpoints for th
 
 ``method="exact"`` uses :mod:`numerics.exact` (orthogonal data: per-coordinate closed forms, both
 flows; score flow on any dataset: exact piecewise-affine integration).  ``method="ivp"`` uses
-:func:`scipy.integrate.solve_ivp` (DOP853, default ``rtol=1e-10``, ``atol=1e-12``: the accuracy
-at which the two methods agree to ~1e-9, ``tests/test_flows.py``) on the full ``d``-dimensional
+:func:`scipy.integrate.solve_ivp` (DOP853, default ``rtol=1e-10``, ``atol=1e-12 max_n r_n``:
+the accuracy at which the two methods agree to ~1e-9, ``tests/test_flows.py``) on the full ``d``-dimensional
 state, with:
 
 * **kink events** — every unit's piece is *held fixed* between events (the Taylor models'
@@ -53,9 +53,8 @@ import numpy as np
 from scipy.integrate import solve_ivp
 
 from theory.datasets import Dataset, OrthogonalDataset
-from theory.denoisers import min_cost_denoiser
+from theory.denoisers import check_low_noise
 from theory.errors import NonFiniteError, NotRepresentableError, OutOfRangeError, ShapeError, UnknownChoiceError
-from theory.pieces import check_model
 
 from . import exact as ex
 from .evaluate import LINEAR, LOWER, CompiledDenoiser, compile_denoiser
@@ -82,6 +81,10 @@ MAX_STALLS_PER_UNIT = 4
 STALL_TOL = 1e-10
 #: Integration methods and flows.
 METHODS = ("exact", "ivp")
+#: Default absolute tolerance of DOP853, relative to ``max_n r_n``: absolute errors are
+#: measured in the data's own units, so data at scale 1e-150 is integrated as accurately as
+#: data at scale 1 (a fixed 1e-12 would swamp it; at scale 1 the two are the same).
+ATOL_RELATIVE = 1e-12
 
 
 @dataclass(frozen=True)
@@ -114,9 +117,13 @@ def _positive(name, value, allow_zero=False):
 def _setup(dataset, model, rho):
     """Validate the dataset/model/radius (raises the theory errors) and compile the denoiser."""
     check_dataset(dataset)
-    check_model(model)
-    min_cost_denoiser(dataset, rho, model)  # low-noise regime, model availability
+    check_low_noise(dataset, rho, model)  # model availability, low-noise regime
     return compile_denoiser(dataset, model)
+
+
+def _atol(cd, atol):
+    """The absolute tolerance: as given, or :data:`ATOL_RELATIVE` times ``max_n r_n``."""
+    return ATOL_RELATIVE * float(np.max(cd.r)) if atol is None else atol
 
 
 def _times(times, name="times"):
@@ -326,9 +333,16 @@ def _integrate_ivp(cd, y0, *, t_span, rho_of, sdot_of, s_of, moving, rho_final, 
         if sol.status == 1:
             if stalls > MAX_STALLS_PER_UNIT * cd.N:
                 return y, samples, t, events, ("stalled", s_of(t))
-            j = int(np.argmin(fld.margins(y, rho_of(t), code)))
-            code, y = fld.switch(y, rho_of(t), code, j)
-            events += 1
+            # switch every unit that has reached the end of its range: two units can reach
+            # their kinks within one event's resolution, and a unit left with a negative
+            # margin would never trigger the next segment's event (it must cross from above)
+            for k in range(2 * cd.N):
+                margins = fld.margins(y, rho_of(t), code)
+                j = int(np.argmin(margins))
+                if k > 0 and margins[j] > 0:
+                    break
+                code, y = fld.switch(y, rho_of(t), code, j)
+                events += 1
 
 
 def _flat_decay(delta):
@@ -346,7 +360,7 @@ def _rho0_exact_continuation(cd, y, duration):
 # score flow
 # ------------------------------------------------------------------------------------------------
 def score_flow(dataset, y0, rho, *, model="exact", method="exact", times=None, rtol=1e-10,
-               atol=1e-12) -> FlowResult:
+               atol=None) -> FlowResult:
     """Rescaled score flow ``dy/dtau = h_rho(y) - y`` (eqs. 13-14) from ``y0``; endpoint
     ``tau -> oo``.  ``times`` (increasing, ``inf`` allowed) are the sample times of ``path``
     (default: ``[0, inf]``).  See the module docstring for methods and conventions."""
@@ -354,6 +368,7 @@ def score_flow(dataset, y0, rho, *, model="exact", method="exact", times=None, r
     rho = check_radius(rho, "rho")
     rtol, atol = check_tolerances(rtol, atol)
     cd = _setup(dataset, model, rho)
+    atol = _atol(cd, atol)
     y0 = as_point(y0, cd.d, "y0", "score_flow_batch")[None]
     times = _times(times) if times is not None else np.array([0.0, np.inf])
     all_times = np.append(times, np.inf) if times[-1] != np.inf else times
@@ -425,7 +440,7 @@ def _rho_exact(cd, rho, y):
 
 
 def score_flow_batch(dataset, Y0, rho, *, model="exact", method="exact", rtol=1e-10,
-                     atol=1e-12) -> np.ndarray:
+                     atol=None) -> np.ndarray:
     """Score-flow endpoints (``tau -> oo``) of many initial points, shape ``(n, d)``.
 
     ``method="exact"``: vectorised over the points (orthogonal closed forms, or the exact
@@ -436,6 +451,7 @@ def score_flow_batch(dataset, Y0, rho, *, model="exact", method="exact", rtol=1e
     rho = check_radius(rho, "rho")
     rtol, atol = check_tolerances(rtol, atol)
     cd = _setup(dataset, model, rho)
+    atol = _atol(cd, atol)
     Y0 = as_batch(Y0, cd.d, "Y0")
     if method == "ivp":
         return _score_batch_ivp(dataset, cd, Y0, rho, model, rtol, atol)
@@ -465,7 +481,7 @@ def _probability_setup(dataset, c, sigma_max, sigma_min, model, method):
 
 
 def probability_flow(dataset, y0, *, c, sigma_max, sigma_min=0.0, model="exact", method="exact",
-                     times=None, rtol=1e-10, atol=1e-12) -> FlowResult:
+                     times=None, rtol=1e-10, atol=None) -> FlowResult:
     """Probability flow in log-noise time (eq. 12): ``dy/ds = h_{rho(s)}(y) - y``,
     ``rho(s) = c sigma_max e^{-s}``, ``s in [0, ln(sigma_max/sigma_min)]``.
 
@@ -475,6 +491,7 @@ def probability_flow(dataset, y0, *, c, sigma_max, sigma_min=0.0, model="exact",
     """
     cd, rho0, s_end = _probability_setup(dataset, c, sigma_max, sigma_min, model, method)
     rtol, atol = check_tolerances(rtol, atol)
+    atol = _atol(cd, atol)
     y0 = as_point(y0, cd.d, "y0", "probability_flow_batch")[None]
     times = _times(times) if times is not None else np.array([0.0, s_end])
     if np.any(times > s_end):
@@ -543,7 +560,7 @@ def _probability_ivp(cd, y0, rho0, s_end, s_times, *, t_span, rho_of, sdot_of, s
 
 def probability_flow_original_time(dataset, y0, *, c, schedule, sigma_max, sigma_min=0.0,
                                    model="exact", t_eval=None, rtol=1e-10,
-                                   atol=1e-12) -> FlowResult:
+                                   atol=None) -> FlowResult:
     """Probability flow in the original time of a schedule (eq. 11, variance exploding):
     ``dx/dt = -(sigma'(t)/sigma(t)) (D_{sigma(t)}(x) - x)``, ``D_sigma = h_{c sigma}``.
 
@@ -556,6 +573,7 @@ def probability_flow_original_time(dataset, y0, *, c, schedule, sigma_max, sigma
     from . import schedules as sch
     cd, rho0, s_end = _probability_setup(dataset, c, sigma_max, sigma_min, model, "ivp")
     rtol, atol = check_tolerances(rtol, atol)
+    atol = _atol(cd, atol)
     y0 = as_point(y0, cd.d, "y0")[None]
     sched = sch.make_schedule(schedule, sigma_max, sigma_min)
     if t_eval is None:
@@ -593,7 +611,7 @@ def probability_flow_original_time(dataset, y0, *, c, schedule, sigma_max, sigma
 
 
 def probability_flow_batch(dataset, Y0, *, c, sigma_max, sigma_min=0.0, model="exact",
-                           method="exact", rtol=1e-10, atol=1e-12) -> np.ndarray:
+                           method="exact", rtol=1e-10, atol=None) -> np.ndarray:
     """Probability-flow endpoints of many initial points, shape ``(n, d)``.
 
     ``method="exact"`` (orthogonal data): the closed forms, vectorised over points and
@@ -602,6 +620,7 @@ def probability_flow_batch(dataset, Y0, *, c, sigma_max, sigma_min=0.0, model="e
     """
     cd, rho0, s_end = _probability_setup(dataset, c, sigma_max, sigma_min, model, method)
     rtol, atol = check_tolerances(rtol, atol)
+    atol = _atol(cd, atol)
     Y0 = as_batch(Y0, cd.d, "Y0")
     if method == "exact":
         _require_orthogonal(dataset)

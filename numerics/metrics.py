@@ -133,8 +133,8 @@ def distance_to_manifold(dataset, Y):
 def data_scale(dataset) -> float:
     """Scale of the data: ``max_n r_n`` for the paper's datasets, else the largest distance of a
     point to the data mean."""
-    if hasattr(dataset, "r"):
-        return max(float(r) for r in dataset.r)
+    if hasattr(dataset, "float_geometry"):
+        return float(np.max(dataset.float_geometry.r))
     X = _as_array(dataset)
     return float(np.max(np.linalg.norm(X - X.mean(axis=0), axis=1)))
 

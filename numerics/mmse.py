@@ -28,7 +28,7 @@ from .validation import as_batch, as_float_array, check_positive
 
 def training_array(dataset: Dataset) -> np.ndarray:
     """All training points of ``dataset`` as a float array ``(M, d)`` (apex ``x_0`` first)."""
-    return np.array([[float(v) for v in p] for p in dataset.points])
+    return dataset.array
 
 
 def _check_sigma(sigma) -> float:

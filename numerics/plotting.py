@@ -51,7 +51,7 @@ def _axes(ax, figsize=(5.5, 5)):
 
 
 def _points(dataset: Dataset) -> np.ndarray:
-    return np.array([[float(x) for x in p] for p in dataset.points])
+    return dataset.array
 
 
 # -- projection -------------------------------------------------------------------------------------

@@ -28,7 +28,7 @@ import math
 
 import numpy as np
 
-from theory.denoisers import min_cost_denoiser
+from theory.denoisers import check_low_noise, min_cost_denoiser
 from theory.errors import InputError
 
 from .evaluate import compile_denoiser
@@ -69,7 +69,7 @@ def _geometry(dataset, rho: float) -> dict:
     """Float geometry: points, closed-form directions/origin/kinks, hull description."""
     cd = compile_denoiser(dataset)
     p = cd.params(rho)
-    X = np.array([[float(v) for v in x] for x in dataset.points])
+    X = dataset.array
     equilateral = dataset.kind == "equilateral"
     return {"cd": cd, "X": X, "origin": cd.origin, "U": cd.U, "r": cd.r,
             "scale": float(np.max(cd.r)), "k_lo": np.asarray(p.k_lo, dtype=float),
@@ -148,7 +148,7 @@ def _check_rho(dataset, rho) -> float:
             not math.isfinite(rho) or rho <= 0:
         raise InputError(f"rho must be a positive finite number, got {rho!r}")
     rho = float(rho)
-    min_cost_denoiser(dataset, rho)  # raises outside the low-noise regime
+    check_low_noise(dataset, rho)  # raises outside the low-noise regime
     return rho
 
 

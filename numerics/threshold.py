@@ -23,6 +23,7 @@ Thm B.3 (obtuse simplex) is stated for one coordinate ``0 < t_m < r_m`` with eve
 """
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
 import numpy as np
@@ -30,7 +31,7 @@ import sympy as sp
 
 from theory.closed_forms import c0_coordinate, c0_threshold
 from theory.datasets import Dataset, RidgeDataset
-from theory.errors import InputError, OutOfRangeError
+from theory.errors import InputError, NotRepresentableError, OutOfRangeError
 from theory.pieces import check_model
 
 from .validation import (MIN_BISECTION_RTOL, as_point, check_choice, check_dataset, check_number,
@@ -86,6 +87,28 @@ def _positive(value, name: str) -> float:
     return check_positive(value, name, example="1.0")
 
 
+#: Smallest threshold reported: below it a float64 keeps fewer than ~30 significant bits (a
+#: subnormal number's spacing is 4.9e-324, so 4.9e-315 is still accurate to 1e-9 relative).
+MIN_REPORTED = 1e9 * np.finfo(float).smallest_subnormal
+
+
+def c_max_of(r_min: float, sigma_max: float) -> float:
+    """``c_max = min_n r_n / (2 sigma_max)``, computed as ``(r_min / 2) / sigma_max`` (``2
+    sigma_max`` overflows from ``sigma_max ~ 9e307`` on); :class:`NotRepresentableError` when it
+    underflows below :data:`MIN_REPORTED`."""
+    return _reportable((r_min / 2) / sigma_max, "c_max = min_n r_n / (2 sigma_max)", sigma_max)
+
+
+def _reportable(value: float, name: str, sigma_max: float) -> float:
+    if not (math.isfinite(value) and value >= MIN_REPORTED):
+        raise NotRepresentableError(
+            f"{name} = {value:g} is not representable in float64 at full precision "
+            f"(sigma_max = {sigma_max:g}; thresholds c are lengths over sigma_max and must lie in "
+            f"[{MIN_REPORTED:.3g}, {np.finfo(float).max:.3g}]); pass a sigma_max closer to the "
+            "data's scale")
+    return value
+
+
 def _single_point(dataset: Dataset, y0) -> np.ndarray:
     return as_point(y0, dataset.d, "y0")
 
@@ -114,7 +137,7 @@ def c0_closed_form(dataset: Dataset, y0, sigma_max: float, model: str = "exact")
             raise InputError(
                 "Thm B.3 (obtuse simplex) needs exactly one coordinate 0 < t_m < r_m and t_n < 0 "
                 "for all others; here t = [" + ", ".join(f"{x:.6g}" for x in t) + "]")
-    c_max = float(r.min()) / (2 * sigma_max)
+    c_max = c_max_of(float(r.min()), sigma_max)
     common = dict(model=model, sigma_max=sigma_max, c_max=c_max, coordinates=tuple(map(float, t)))
     if model == "taylor-fixed-kinks":
         mid = [n for n in inside if 2 * t[n] == r[n]]
@@ -132,7 +155,7 @@ def c0_closed_form(dataset: Dataset, y0, sigma_max: float, model: str = "exact")
         return ThresholdResult(None, "the closest hyperbox point is already a vertex (no coordinate "
                                "strictly inside (0, r_n)): the flow reaches it for every c",
                                valid=None, deciding=None, **common)
-    c0 = float(value)
+    c0 = _reportable(float(value), "c_0", sigma_max)
     per = [float(c0_coordinate(model, T[n], R[n], S)) for n in inside]
     deciding = int(inside[int(np.argmax(per))]) + 1
     return ThresholdResult(c0, None, valid=bool(c0 < c_max), deciding=deciding, **common)
@@ -170,7 +193,7 @@ def c0_bisection(dataset: Dataset, y0, sigma_max: float, model: str = "exact", *
     dataset = _ridge(dataset)
     sigma_max = _positive(sigma_max, "sigma_max")
     y = _single_point(dataset, y0)
-    c_max = float(hyperbox(dataset).r.min()) / (2 * sigma_max)
+    c_max = c_max_of(float(hyperbox(dataset).r.min()), sigma_max)
     lo = BRACKET[0] * c_max if c_lo is None else _positive(c_lo, "c_lo")
     hi = BRACKET[1] * c_max if c_hi is None else _positive(c_hi, "c_hi")
     if not lo < hi:

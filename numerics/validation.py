@@ -24,11 +24,8 @@ from typing import Iterable
 import numpy as np
 
 from theory.datasets import Dataset
-from theory.errors import (ArgumentTypeError, NonFiniteError, NotRepresentableError,
-                           OutOfRangeError, ShapeError, UnknownChoiceError)
-
-#: Longest ``repr`` of a received value quoted in a message (longer ones are cut with ``...``).
-MAX_QUOTE = 60
+from theory.errors import (ArgumentTypeError, NonFiniteError, NotRepresentableError,  # noqa: F401
+                           OutOfRangeError, ShapeError, UnknownChoiceError, describe)
 
 #: Smallest relative tolerance accepted by the integrators: ``solve_ivp`` silently raises any
 #: ``rtol`` below ``100 * eps`` to it, so a smaller request would be a silent change of meaning.
@@ -42,16 +39,6 @@ MIN_BISECTION_RTOL = 4 * np.finfo(float).eps
 #: Most noise levels / iterations a discretisation may ask for: 10 million steps of even the
 #: cheapest denoiser take minutes, so a larger count is a typo (and would exhaust memory).
 MAX_STEPS = 10_000_000
-
-
-def describe(value) -> str:
-    """``repr`` of a received value (shortened) and its type, for error messages."""
-    text = repr(value)
-    if len(text) > MAX_QUOTE:
-        text = text[:MAX_QUOTE - 3] + "..."
-    kind = type(value).__name__
-    article = "an" if kind[:1].lower() in "aeiou" else "a"
-    return f"{text} ({article} {kind})"
 
 
 def _is_real_scalar(value) -> bool:
@@ -247,10 +234,11 @@ def as_times(times, name: str = "times", *, allow_inf: bool = True) -> np.ndarra
     return arr
 
 
-def check_tolerances(rtol, atol) -> tuple[float, float]:
-    """The integrators' ``rtol`` (``>= MIN_RTOL``, below 1) and ``atol`` (positive)."""
+def check_tolerances(rtol, atol) -> tuple[float, float | None]:
+    """The integrators' ``rtol`` (``>= MIN_RTOL``, below 1) and ``atol`` (positive, or ``None``
+    for the default relative to the data's scale)."""
     return (check_number(rtol, "rtol", minimum=MIN_RTOL, maximum=1.0, example="1e-10"),
-            check_positive(atol, "atol", example="1e-12"))
+            None if atol is None else check_positive(atol, "atol", example="1e-12"))
 
 
 def check_representable(value: float, name: str, hint: str = "") -> float:

@@ -21,6 +21,8 @@ import math
 import sys
 import textwrap
 
+from theory.errors import quiet_on_closed_stdout
+
 from . import registry, runner
 
 
@@ -162,6 +164,7 @@ def _report_text(report) -> str:
     return "\n".join(lines)
 
 
+@quiet_on_closed_stdout
 def main(argv=None) -> int:
     parser = build_parser()
     try:

@@ -143,6 +143,13 @@ def example_count(statement: Statement, profile: str = DEFAULT_PROFILE,
     return max(1, round(PROFILES[profile] * statement.weight))
 
 
+#: Share of the time budget that shrinking a found counterexample may use (at least
+#: ``SHRINK_MIN_S``): a wrong formula whose instances are slow to check is then reported as
+#: ``fail`` with the smallest counterexample found so far, not as a timeout.
+SHRINK_SHARE = 0.25
+SHRINK_MIN_S = 30.0
+
+
 def default_budget(n_examples: int) -> float:
     """Default per-statement time budget in seconds for ``n_examples`` examples."""
     return BUDGET_BASE_S + BUDGET_PER_EXAMPLE_S * n_examples
@@ -154,6 +161,11 @@ def _run_proof(proof: Callable[[], Proof]) -> Proof:
         return proof()
     except Exception as exc:  # noqa: BLE001 - an obligation that crashes is reported, not raised
         return Proof(None, f"symbolic obligation raised {type(exc).__name__}: {exc}")
+
+
+#: Longest alarm ``_HardStop`` arms (about three years; ``setitimer`` overflows ``time_t``
+#: beyond ~1e11 s on some platforms).
+MAX_ALARM_S = 1e8
 
 
 class _HardStop:
@@ -170,7 +182,9 @@ class _HardStop:
             def on_alarm(signum, frame):
                 raise _Timeout()
             self.previous = signal.signal(signal.SIGALRM, on_alarm)
-            signal.setitimer(signal.ITIMER_REAL, max(self.seconds, 1e-3))
+            # setitimer takes at most a time_t worth of seconds: beyond ~3 years the deadline
+            # between examples is the only guard (a budget that long is "no budget")
+            signal.setitimer(signal.ITIMER_REAL, min(max(self.seconds, 1e-3), MAX_ALARM_S))
             self.armed = True
         return self
 
@@ -221,11 +235,14 @@ def run_statement(statement: Statement, *, profile: str = DEFAULT_PROFILE,
     start = time.perf_counter()
     deadline = start + budget
     state = {"calls": 0, "failed_at": None, "last": None, "worst": None, "mp": 0, "stats": {},
-             "current": None}
+             "current": None, "fail_time": None}
 
     def body(instance):
         state["current"] = instance
-        if time.perf_counter() > deadline:
+        now = time.perf_counter()
+        if now > deadline or (state["fail_time"] is not None
+                              and now > state["fail_time"] + max(SHRINK_MIN_S,
+                                                                 SHRINK_SHARE * budget)):
             raise _Timeout()
         try:
             margin = check(instance)
@@ -255,6 +272,7 @@ def run_statement(statement: Statement, *, profile: str = DEFAULT_PROFILE,
         if not margin.passed:
             if state["failed_at"] is None:
                 state["failed_at"] = state["calls"]
+                state["fail_time"] = time.perf_counter()
             state["last"] = ("fail", instance, margin, None)
             raise _Counterexample(f"margin {margin.value:.6g} <= 0")
 
@@ -291,6 +309,12 @@ def run_statement(statement: Statement, *, profile: str = DEFAULT_PROFILE,
                 proved, proof_detail = proof.proved, proof.detail
         except _Timeout:
             timed_out = True
+    if timed_out and state["last"] is not None and state["last"][0] == "fail":
+        # a counterexample was found; the time ran out while shrinking it (or in the
+        # obligation): report the failure with the smallest counterexample found so far
+        timed_out, outcome = False, "fail"
+        message = ("counterexample found; shrinking stopped by the time budget (the smallest "
+                   "counterexample found so far is reported)")
 
     if timed_out:
         elapsed = time.perf_counter() - start

@@ -18,13 +18,13 @@ import warnings
 
 import numpy as np
 import pytest
-from hypothesis import given
+from hypothesis import assume, given
 from hypothesis import strategies as st
 
 from numerics import cli
 from numerics.experiments import _runtime
 from numerics.geometry import _vector_norm
-from theory.datasets import make_dataset
+from theory.datasets import from_json, make_dataset
 from theory.denoisers import min_cost_denoiser
 from theory.errors import (ArgumentTypeError, InputError, MissingExtraError, NonFiniteError,
                            NotRepresentableError, OutOfRangeError, ShapeError, UnknownChoiceError)
@@ -88,6 +88,15 @@ MALFORMED_FILES = {
     "NaN coordinate": '{"kind": "orthogonal", "points": [[0, 0], [NaN, 0], [0, 1]]}',
     "Infinity coordinate": '{"kind": "orthogonal", "points": [[0, 0], [Infinity, 0], [0, 1]]}',
     "not an object": "[1, 2]",
+    "unknown key": json.dumps({"kind": "orthogonal", "points": [[0, 0], [1, 0], [0, 1]],
+                               "bogus": 1}),
+    "option of another kind": json.dumps({"kind": "orthogonal", "allow_right_angles": True,
+                                          "points": [[0, 0], [1, 0], [0, 1]]}),
+    "string as a boolean": json.dumps({"kind": "obtuse", "allow_right_angles": "false",
+                                       "points": [[0, 0], [1, 0], [0, 1]]}),
+    "number as a boolean": json.dumps({"kind": "obtuse", "allow_right_angles": 0,
+                                       "points": [[0, 0], [1, 0], [0, 1]]}),
+    "unknown kind": json.dumps({"kind": "simplex", "points": [[0, 0], [1, 0], [0, 1]]}),
     "empty file": "",
     "not JSON": "{kind: orthogonal",
 }
@@ -304,6 +313,152 @@ def test_subprocess_nested_file_and_derive_list(tmp_path):
         assert len(lines) == 1 and lines[0].startswith(f"{prog}: error: ")
 
 
+# -- more command lines: every subcommand, every numeric option -------------------------------
+#: Option values of every kind: not numbers, non-finite, out of range, beyond float64, subnormal.
+VALUES = ["nan", "inf", "-inf", "-1", "0", "1e-320", "1e308", "1e400", "abc", "", "1_000",
+          "0x10", "0.1"]
+
+
+@given(option=st.sampled_from(["--rho", "--c", "--sigma-max", "--sigma-min", "--threshold"]),
+       value=st.sampled_from(VALUES), flow=st.sampled_from(["score", "probability"]),
+       name=st.sampled_from(["orth", "tri", "obtuse"]), method=st.sampled_from(["exact", "ivp"]))
+def test_endpoint_numeric_options(data_dir, option, value, flow, name, method):
+    y0 = "0.3,0.45,0.2" if name == "orth" else "0.1,0.2"
+    base = {"--rho": "0.1"} if flow == "score" else {"--c": "0.1", "--sigma-max": "1"}
+    base[option] = value
+    argv = ["endpoint", "--data", data_dir / f"{name}.json", f"--y0={y0}", "--flow", flow,
+            "--method", method] + [x for kv in base.items() for x in kv] + ["--json"]
+    rc, out, err = run_flows(argv)
+    if rc == 2:  # argparse: not a number
+        assert_one_line_error(rc, err, codes=(2,))
+    else:
+        assert_success_or_one_line(rc, out, err)
+
+
+BAD_VECTORS = ["", ",", "1,,2", "1,2,3,4,5", "nan,0,0", "1e400,0,0", "inf,0,0", "a,b,c", "0x1,0,0"]
+
+
+@pytest.mark.parametrize("command", ["classify --y", "endpoint --y0", "threshold --y0"])
+@pytest.mark.parametrize("vector", BAD_VECTORS)
+def test_bad_vectors_are_one_line(data_dir, command, vector):
+    sub, opt = command.split()
+    extra = {"classify": [], "endpoint": ["--flow", "score", "--rho", "0.1"],
+             "threshold": ["--sigma-max", "1"]}[sub]
+    rc, _, err = run_flows([sub, "--data", data_dir / "orth.json", f"{opt}={vector}", *extra])
+    assert_one_line_error(rc, err, codes=(1, 2))
+    assert opt in err[0] or "y" in err[0]
+
+
+@pytest.mark.parametrize("argv,names", [
+    (["endpoint", "--data", "{tri}", "--y0=0,1", "--flow", "probability", "--c", "0.1",
+      "--sigma-max", "1", "--method", "exact"], "ivp"),                   # no exact integrator
+    (["endpoint", "--data", "{tri}", "--y0=0,1", "--flow", "score", "--rho", "0.1",
+      "--model", "taylor"], "taylor"),                                     # model not defined
+    (["endpoint", "--data", "{orth}", "--y0=0.3,0.45,0.2", "--flow", "score", "--rho", "0.5"],
+     "rho"),                                                               # balls overlap
+    (["threshold", "--data", "{tri}", "--y0=0,1", "--sigma-max", "1"], "equilateral"),
+    (["endpoint", "--data", "{orth}", "--y0=0.3,0.45,0.2", "--flow", "score",
+      "--denoiser", "trained", "--net", "/nonexistent.npz", "--sigma", "0.1"], "nonexistent"),
+    (["trajectory", "--data", "{orth}", "--y0=0.3,0.45,0.2", "--flow", "score", "--rho", "0.1",
+      "--out", "/dev/null/x.png"], "--out"),
+    (["trajectory", "--data", "{orth}", "--y0=0.3,0.45,0.2", "--flow", "score", "--rho", "0.1",
+      "--out", "{out}/t.png", "--n-times", "-5"], "--n-times"),
+    (["compare", "--net", "/nonexistent.npz", "--data", "{orth}"], "nonexistent"),
+    (["train", "--data", "{orth}", "--rho", "nan", "--out", "{out}/n.npz"], "--rho"),
+    (["train", "--data", "{orth}", "--rho", "0.1", "--width", "-3", "--out", "{out}/n.npz"],
+     "--width"),
+])
+def test_more_bad_commands_are_one_line(data_dir, argv, names):
+    argv = [a.format(orth=data_dir / "orth.json", tri=data_dir / "tri.json", out=data_dir)
+            for a in argv]
+    rc, _, err = run_flows(argv)
+    assert_one_line_error(rc, err, codes=(1, 2))
+    assert names.lstrip("-") in err[0]  # the option, or the API argument it sets
+
+
+@pytest.mark.parametrize("argv,code,names", [
+    (["endpoints", "--N", "0"], 2, "--N"), (["endpoints", "--N", "100000000"], 2, "--N"),
+    (["endpoints", "--n-points", "0"], 2, "--n-points"),
+    (["endpoints", "--sigma-max", "nan"], 2, "--sigma-max"),
+    (["endpoints", "--c", "1e400"], 2, "--c"),
+    (["endpoints", "--c-sweep", "1,nan"], 2, "--c-sweep"),
+    (["endpoints", "--N", "20000"], 1, "N = 20000"),
+    (["score-smoothing", "--M", "1"], 1, "M must be at least 2"),
+    (["model-comparison", "--M", "1"], 1, "M must be at least 2"),
+    (["early-stopping-map", "--n-grid", "1"], 1, "n_grid"),
+    (["taylor-vs-exact", "--tau-max", "0"], 2, "--tau-max"),
+])
+def test_experiment_parameters_are_one_line(data_dir, argv, code, names):
+    rc, _, err = run_flows(["experiment", *argv, "--out", data_dir / "exp", "--quick",
+                            "--workers", "1", "--no-progress"])
+    assert_one_line_error(rc, err, codes=(code,))
+    assert names in err[0]
+
+
+def run_proofs_check(argv):
+    from proofs_check.cli import main
+    out, err = io.StringIO(), io.StringIO()
+    with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+        try:
+            rc = main([str(a) for a in argv])
+        except SystemExit as exc:  # argparse usage errors
+            rc = exc.code
+    return rc, out.getvalue(), err.getvalue().strip().splitlines()
+
+
+@pytest.mark.parametrize("argv,names", [
+    (["run", "--examples", "0"], "--examples"), (["run", "--examples", "-1"], "--examples"),
+    (["run", "--examples", "abc"], "--examples"), (["run", "bogus-id"], "bogus-id"),
+    (["run", "--time-budget", "0", "prop-4.1"], "--time-budget"),
+    (["run", "--time-budget", "nan", "prop-4.1"], "--time-budget"),
+    (["run", "--time-budget", "-1", "prop-4.1"], "--time-budget"),
+    (["run", "--profile", "bogus"], "--profile"), (["run", "--file", "/nonexistent.py"], "--file"),
+    (["run", "prop-4.1", "--json", "/dev/null/x.json"], "--json"),
+    (["explain", "bogus"], "bogus"), (["explain"], "id"), (["bogus"], "bogus"),
+])
+def test_proofs_check_usage_errors_are_one_line(argv, names):
+    rc, _, err = run_proofs_check(argv)
+    assert_one_line_error(rc, err, codes=(1, 2), prog="proofs-check")
+    assert names in err[0]
+
+
+# -- dataset validation through the API: near-degenerate and shifted geometry ---------------------
+@given(shift=st.one_of(st.just(0.0), st.floats(-1e15, 1e15)), exponent=st.integers(-60, 60),
+       gap=st.one_of(st.just(0.0), st.floats(1e-18, 1e-6)))
+def test_near_coinciding_points(shift, exponent, gap):
+    """Points ``gap`` (relative to the spread) apart: a DuplicatePointError exactly when the
+    difference is within GEOMETRY_RTOL of the spread, wherever the data sit."""
+    from theory.datasets import GEOMETRY_RTOL
+    from theory.errors import DuplicatePointError
+    s = 2.0 ** exponent
+    pts = np.array([[0.0, 0.0], [s, 0.0], [s, s * gap]]) + shift
+    spread = max(np.hypot(*(pts[1] - pts[0])), np.hypot(*(pts[2] - pts[0])))
+    close = np.hypot(*(pts[2] - pts[1])) <= GEOMETRY_RTOL * spread
+    try:
+        make_dataset("general", pts.tolist())
+    except DuplicatePointError:
+        assert close
+    else:
+        assert not close
+
+
+@given(cos=st.one_of(st.floats(-2e-9, 2e-9), st.sampled_from([0.0, 1e-9, -1e-9, 1.1e-9])),
+       kind=st.sampled_from(["orthogonal", "obtuse"]))
+def test_near_right_angles(cos, kind):
+    """Offsets at angle arccos(cos): orthogonal within GEOMETRY_RTOL, obtuse below -GEOMETRY_RTOL
+    -- else the kind's own error, never another."""
+    from theory.datasets import GEOMETRY_RTOL
+    from theory.errors import NotObtuseError, NotOrthogonalError
+    pts = [[0.0, 0.0], [1.0, 0.0], [cos, math.sqrt(1 - cos * cos)]]
+    ok = abs(cos) <= GEOMETRY_RTOL if kind == "orthogonal" else cos < -GEOMETRY_RTOL
+    error = NotOrthogonalError if kind == "orthogonal" else NotObtuseError
+    if ok:
+        make_dataset(kind, pts)
+    else:
+        with pytest.raises(error):
+            make_dataset(kind, pts)
+
+
 # -- Python API ----------------------------------------------------------------------------------
 def _api_cases():
     from numerics import flows, mmse, schedules
@@ -369,6 +524,39 @@ def _api_cases():
         "euler_probability_flow denoiser None": (
             lambda: schedules.euler_probability_flow(None, [1, 0.5], [0, 0]), ArgumentTypeError),
         "mmse sigma complex": (lambda: mmse.mmse_denoise(orth, [y], 1j), ArgumentTypeError),
+        "make_dataset kind list": (lambda: make_dataset(["orthogonal"], ORTH["points"]),
+                                   UnknownChoiceError),
+        "make_dataset unknown option": (lambda: make_dataset("orthogonal", ORTH["points"],
+                                                             allow_right_angles=True),
+                                        UnknownChoiceError),
+        "obtuse allow_right_angles string": (
+            lambda: make_dataset("obtuse", OBTUSE["points"], allow_right_angles="false"),
+            ArgumentTypeError),
+        "from_json unknown key": (lambda: from_json({**ORTH, "bogus": 1}), UnknownChoiceError),
+        "from_json allow_right_angles string": (
+            lambda: from_json({**OBTUSE, "allow_right_angles": "false"}), ArgumentTypeError),
+        "points None": (lambda: make_dataset("orthogonal", None), ShapeError),
+        "points a string": (lambda: make_dataset("orthogonal", "abc"), ShapeError),
+        "coordinate None": (lambda: make_dataset("orthogonal", [[0, None], [1, 0]]), ShapeError),
+        "coordinate a list": (lambda: make_dataset("obtuse", [[0, [0]], [1, 0]]), ShapeError),
+        "coordinate complex": (lambda: make_dataset("orthogonal", [[0, 0], [1j, 0]]), ShapeError),
+        "coordinate 10**400 in float data": (
+            lambda: make_dataset("orthogonal", [[0.5, 0], [10**400, 0]]), NotRepresentableError),
+        "vertex repeated index": (lambda: orth.vertex((1, 1)), ShapeError),
+        "vertex index 0": (lambda: orth.vertex((0,)), OutOfRangeError),
+        "vertex index a string": (lambda: orth.vertex(("1",)), ArgumentTypeError),
+        "triangle vertex of two points": (lambda: tri.vertex([1, 2]), ShapeError),
+        "score_flow_batch wrong dimension": (
+            lambda: flows.score_flow_batch(orth, [[0.1, 0.2]], 0.1), ShapeError),
+        "probability_flow times beyond s_end": (
+            lambda: flows.probability_flow(orth, y, c=0.1, sigma_max=1.0, sigma_min=0.5,
+                                           times=[0, 5]), OutOfRangeError),
+        "c0_closed_form triangle": (lambda: th.c0_closed_form(tri, [0, 0.5], 1.0), InputError),
+        "c0_closed_form sigma_max 1e308, c_0 subnormal": (
+            lambda: th.c0_closed_form(orth, [1e-20, -1.0, 2.0], 1e300), NotRepresentableError),
+        "min_cost_denoiser general data": (
+            lambda: min_cost_denoiser(make_dataset("general", [[0, 0], [1, 1]]), 0.1),
+            InputError),
     }
 
 
@@ -393,6 +581,7 @@ not_numbers = st.one_of(st.none(), st.text(max_size=5), st.booleans(),
 @given(value=not_numbers, which=st.sampled_from(["rho", "atol", "rtol", "threshold", "sigma",
                                                  "sigma_max", "c"]))
 def test_api_wrong_types(value, which):
+    assume(not (value is None and which == "atol"))  # None is atol's default (data-scaled)
     from numerics import flows, mmse, threshold as th
     from numerics.classify import classify
     orth = make_dataset("orthogonal", ORTH["points"])
@@ -406,3 +595,58 @@ def test_api_wrong_types(value, which):
              "c": lambda: flows.probability_flow(orth, y, c=value, sigma_max=1.0)}
     with pytest.raises(ArgumentTypeError, match=which):
         calls[which]()
+
+
+# -- Python API: any argument of any kind ----------------------------------------------------
+#: Values of every kind an argument may receive by mistake.
+WEIRD = [None, "x", "", [], [[1.0], [2.0, 3.0]], {}, True, 1j, float("nan"), float("inf"),
+         -1.0, 0, 10 ** 400, 1e-320, np.float32("nan"), np.array([0.1, 0.2]), np.zeros((2, 2, 2)),
+         [0.1, "a", 0.2], [None, 0.1, 0.2], (0.1,) * 7]
+
+
+def _public_calls():
+    """Cheap public functions, each with valid defaults (every argument replaceable)."""
+    from numerics import flows, mmse, schedules
+    from numerics import threshold as th
+    from numerics.classify import classify
+    from numerics.geometry import distance_to_boundary, distance_to_hyperbox, nearest_vertex
+    orth = make_dataset("orthogonal", ORTH["points"])
+    y = [0.3, 0.45, 0.2]
+    return {
+        "score_flow": (flows.score_flow, dict(dataset=orth, y0=y, rho=0.1)),
+        "score_flow_batch": (flows.score_flow_batch, dict(dataset=orth, Y0=[y], rho=0.1)),
+        "probability_flow": (flows.probability_flow, dict(dataset=orth, y0=y, c=0.1,
+                                                          sigma_max=1.0)),
+        "probability_flow_batch": (flows.probability_flow_batch,
+                                   dict(dataset=orth, Y0=[y], c=0.1, sigma_max=1.0)),
+        "classify": (classify, dict(dataset=orth, Y=[y])),
+        "c0_closed_form": (th.c0_closed_form, dict(dataset=orth, y0=y, sigma_max=1.0)),
+        "distance_to_hyperbox": (distance_to_hyperbox, dict(dataset=orth, Y=[y])),
+        "distance_to_boundary": (distance_to_boundary, dict(dataset=orth, Y=[y])),
+        "nearest_vertex": (nearest_vertex, dict(dataset=orth, Y=[y])),
+        "min_cost_denoiser": (min_cost_denoiser, dict(dataset=orth, rho=0.1)),
+        "make_dataset": (make_dataset, dict(kind="orthogonal", points=ORTH["points"])),
+        "mmse_denoise": (mmse.mmse_denoise, dict(points=orth, Y=[y], sigma=0.1)),
+        "geometric_sigmas": (schedules.geometric_sigmas, dict(sigma_max=1.0, sigma_min=0.1,
+                                                              n=5)),
+        "edm_sigmas": (schedules.edm_sigmas, dict(sigma_max=1.0, sigma_min=0.1, n=5)),
+    }
+
+
+PUBLIC_CALLS = _public_calls()
+
+
+@given(name=st.sampled_from(sorted(PUBLIC_CALLS)), data=st.data())
+def test_public_api_with_any_argument(name, data):
+    """One argument of a public function replaced by a value of another kind: the call returns,
+    or raises a documented :class:`~theory.errors.InputError` with a one-line message -- never
+    another exception."""
+    fn, kwargs = PUBLIC_CALLS[name]
+    key = data.draw(st.sampled_from(sorted(kwargs)), label="argument")
+    value = data.draw(st.sampled_from(WEIRD), label="value")
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # a NotMinimalWarning etc. is not the contract here
+        try:
+            fn(**{**kwargs, key: value})
+        except InputError as exc:
+            assert "\n" not in str(exc) and str(exc)

@@ -138,7 +138,8 @@ def test_march_finds_first_of_two_close_crossings():
     X = 0.1 - (1 - np.exp(-t)) + 0.3 * np.expm1(0.5 * t) / 0.5
     first = t[np.argmax(X < 0)]
     assert np.any(X[np.argmax(X < 0):] > 0)  # the test function does come back
-    tau, j = ex._march(X0, Cm, lam, lo, hi, 1e-14, np.array([np.inf]), 1e-12)
+    tau, j = ex._march(X0, Cm, lam, np.zeros(lam.shape, bool), lo, hi, 1e-14,
+                       np.array([np.inf]), 1e-12)
     assert j[0] == 0
     assert tau[0] == pytest.approx(first, abs=2e-5)  # grid resolution of the reference
 
@@ -146,5 +147,6 @@ def test_march_finds_first_of_two_close_crossings():
 def test_march_certifies_no_crossing():
     """Convergence to a fixed point exactly on the boundary is not a crossing."""
     tau, j = ex._march(np.array([[1.0]]), np.array([[[-1.0]]]), np.array([[-1.0]]),
-                       np.array([[0.0]]), np.array([[np.inf]]), 1e-13, np.array([np.inf]), 1e-11)
+                       np.zeros((1, 1), bool), np.array([[0.0]]), np.array([[np.inf]]), 1e-13,
+                       np.array([np.inf]), 1e-11)
     assert np.isinf(tau[0]) and j[0] == -1

@@ -377,10 +377,14 @@ def test_mutated_equilateral_kink_breaks_check_and_obligation(monkeypatch):
     import sympy as sp
     from theory import denoisers
     from theory.datasets import EquilateralTriangle
-    original = denoisers.general_ramp
-    # the triangle's lower kink moved by 5% of the ramp's width (the slope left as computed)
-    monkeypatch.setattr(denoisers, "general_ramp",
-                        lambda lo, hi, slope: original(lo + (hi - lo) / 20, hi, slope))
+    from theory.pieces import general_ramp
+    original = denoisers.equilateral_ramp
+
+    def moved(R, rho):  # the triangle's lower kink moved by 5% of the ramp's width
+        unit = original(R, rho)
+        return general_ramp(unit.k_lo + (unit.k_hi - unit.k_lo) / 20, unit.k_hi,
+                            unit.coefficients["linear"][0])
+    monkeypatch.setattr(denoisers, "equilateral_ramp", moved)
     assert sec4.proof_prop_4_1().proved is False
     half = sp.Rational(1, 2)
     ds = EquilateralTriangle([[1, 0], [-half, sp.sqrt(3) / 2], [-half, -sp.sqrt(3) / 2]])

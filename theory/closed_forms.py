@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import sympy as sp
 
-from .pieces import check_model
+from .pieces import check_model, unit_pieces
 
 t0, r, rho, rho0, tau, s = sp.symbols("t0 r rho rho0 tau s", positive=True)
 sigma_max, c = sp.symbols("sigma_max c", positive=True)
@@ -65,15 +65,15 @@ def score_flow_piece(piece: str, model: str = "exact", t0=t0, r=r, rho=rho, tau=
 def linear_rate(model: str, r=r, rho=rho) -> sp.Expr:
     """Growth rate of the linear piece's score, ``a - 1``: ``2rho/(r - 2rho)`` (exact), ``2rho/r``
     (Taylor models, eq. 19)."""
-    check_model(model)
-    return 2 * rho / (r - 2 * rho) if model == "exact" else 2 * rho / r
+    slope = unit_pieces(model, r, rho).coefficients["linear"][0]
+    return sp.factor(sp.together(slope - 1))
 
 
 def tau_exit(model: str = "exact", t0=t0, r=r, rho=rho) -> sp.Expr:
     """Rescaled time at which the score flow leaves the linear piece (docs/math.md §4):
     ``ln((r/2 - k)/|t0 - r/2|) / (a - 1)`` with ``k`` the lower kink (``rho``, or ``0`` in
     ``taylor-fixed-kinks``).  Grows like ``1/rho`` as ``rho -> 0`` (Thm 4.3 (ii) witnesses)."""
-    kink = 0 if model == "taylor-fixed-kinks" else rho
+    kink = kinks(model, r, rho)[0]
     return sp.log((r / 2 - kink) / sp.Abs(t0 - r / 2)) / linear_rate(model, r, rho)
 
 
@@ -107,9 +107,10 @@ def probability_flow_limit(piece: str, model: str = "exact", t0=t0, r=r, rho0=rh
 
 
 def kinks(model: str, r=r, rho=rho) -> tuple:
-    """The two kinks of a unit in ``model``: ``(rho, r - rho)``, or ``(0, r)`` for fixed kinks."""
-    check_model(model)
-    return (sp.Integer(0), r) if model == "taylor-fixed-kinks" else (rho, r - rho)
+    """The two kinks of a unit in ``model``: ``(rho, r - rho)``, or ``(0, r)`` for fixed kinks
+    (those of :func:`theory.pieces.unit_pieces`)."""
+    unit = unit_pieces(model, r, rho)
+    return unit.k_lo, unit.k_hi
 
 
 # -- early stopping (Thm 4.4, B.3) -------------------------------------------------------------

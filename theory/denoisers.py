@@ -28,9 +28,10 @@ import sympy as sp
 from .datasets import Dataset, EquilateralTriangle, RidgeDataset
 from .errors import (ArgumentTypeError, BallsOverlapError, InputError, LowNoiseError,
                      NonFiniteError, NotMinimalWarning, OutOfRangeError, ShapeError,
-                     UnknownChoiceError)
+                     UnknownChoiceError, describe)
 from .network import ShallowReLUNetwork
-from .pieces import PIECES, UnitPieces, check_model, general_ramp, unit_pieces
+from .pieces import (PIECES, UnitPieces, check_model, equilateral_ramp, on_lower, on_upper,
+                     unit_pieces)
 
 #: Rho symbol used when a symbolic noise radius is wanted (``rho > 0``).
 RHO = sp.Symbol("rho", positive=True)
@@ -88,12 +89,7 @@ class ActivationRegion:
         y = sp.Matrix(y_symbols(self.denoiser.d) if y is None else y)
         out = []
         for t, unit, piece in zip(self.denoiser.projections(y), self.denoiser.units, self.pattern):
-            if piece == "lower":
-                out.append(t <= unit.k_lo)
-            elif piece == "upper":
-                out.append(t >= unit.k_hi)
-            else:
-                out += [t > unit.k_lo, t < unit.k_hi]
+            out += unit.conditions(piece, t)
         return out
 
     def jacobian(self) -> sp.Matrix:
@@ -141,9 +137,11 @@ class RidgeDenoiser:
     # -- evaluation -----------------------------------------------------------------------
     def projections(self, y) -> list:
         """``t_n = u_n^T (y - o)`` for every unit."""
-        z = sp.Matrix(y) - self.origin
-        if z.rows != self.d:
-            raise ShapeError(f"y has {z.rows} coordinates, the data live in dimension d={self.d}")
+        y = sp.Matrix(y)
+        if y.rows != self.d or y.cols != 1:
+            raise ShapeError(f"y has {y.rows * y.cols} coordinates, the data live in dimension "
+                             f"d={self.d}")
+        z = y - self.origin
         return [u.dot(z) for u in self.directions]
 
     def expression(self, y=None) -> sp.Matrix:
@@ -187,7 +185,8 @@ class RidgeDenoiser:
         """Activation pattern at a point (kinks count as flat pieces)."""
         out = []
         for n, (unit, t) in enumerate(zip(self.units, self.projections(y)), start=1):
-            below, above = self.decide(t <= unit.k_lo), self.decide(t >= unit.k_hi)
+            below = self.decide(on_lower(t, unit.k_lo))
+            above = self.decide(on_upper(t, unit.k_hi))
             if below is None or above is None:
                 raise ValueError(f"cannot decide the piece of unit {n} symbolically; substitute a "
                                  "number for rho first")
@@ -302,42 +301,68 @@ def _as_rho(rho):
         if not math.isfinite(x):
             raise NonFiniteError(f"rho is {x}; pass a finite positive number, e.g. 0.1")
         return sp.Float(x, 17)
-    text = repr(rho) if len(repr(rho)) <= 60 else repr(rho)[:57] + "..."
     raise ArgumentTypeError(f"rho must be a positive number (e.g. 0.1) or a SymPy symbol, got "
-                            f"{text} (a {type(rho).__name__})")
+                            f"{describe(rho)}")
 
 
 def _check_rho(dataset: Dataset, rho):
-    """Validate a numeric ``rho`` against the dataset's low-noise regime (raise or warn)."""
+    """Validate a numeric ``rho`` against the dataset's low-noise regime (raise or warn).
+
+    Float data is compared in float64 against the float lengths (no SymPy attribute is built,
+    so this stays cheap for thousands of units); exact data exactly."""
     rho = _as_rho(rho)
-    if rho.has(sp.nan, sp.oo, -sp.oo, sp.zoo):
-        raise NonFiniteError(f"rho is {rho}; pass a finite positive number, e.g. 0.1")
     if not rho.is_number:
         return rho  # symbolic: the caller assumes the low-noise regime
     if not bool(rho > 0):
         raise OutOfRangeError(f"rho must be a positive number (e.g. 0.1), got {float(rho):g}")
+    exact = dataset.exact and not rho.has(sp.Float)
+    x = float(rho)
+
+    def at_least(a, b) -> bool:  # a >= b, exactly for exact data
+        return bool(sp.sympify(a) >= sp.sympify(b)) if exact else float(a) >= float(b)
+
     if isinstance(dataset, EquilateralTriangle):
-        R = dataset.R
-        if bool(rho >= dataset.side / 2):
-            raise BallsOverlapError(f"rho = {float(rho):.6g} >= side/2 = {float(dataset.side / 2):.6g}: "
+        R = dataset.R if exact else float(dataset.float_geometry.r[0])
+        side = sp.sqrt(3) * R if exact else math.sqrt(3) * R
+        if at_least(rho, side / 2):
+            raise BallsOverlapError(f"rho = {x:.6g} >= side/2 = {float(side / 2):.6g}: "
                                     "the balls around the three vertices overlap")
-        if bool(rho >= sp.Rational(3, 4) * R):
-            raise LowNoiseError(f"rho = {float(rho):.6g} is outside the low-noise regime of the "
+        if at_least(rho, sp.Rational(3, 4) * R if exact else 0.75 * R):
+            raise LowNoiseError(f"rho = {x:.6g} is outside the low-noise regime of the "
                                 f"equilateral closed form: it interpolates only for rho < 3R/4 = "
-                                f"{float(R * 3 / 4):.6g}")
-        if bool(rho > equilateral_rho_star(R)):
-            warnings.warn(f"rho = {float(rho):.6g} > rho* = (12 + 3 sqrt 3)/26 R = "
-                          f"{float(equilateral_rho_star(R)):.6g}: the closed form interpolates but "
-                          "is not the minimum-cost interpolant (docs/math.md §2)",
-                          NotMinimalWarning, stacklevel=3)
+                                f"{float(R) * 3 / 4:.6g}")
+        star = equilateral_rho_star(R)
+        if not at_least(star, rho):
+            warnings.warn(f"rho = {x:.6g} > rho* = (12 + 3 sqrt 3)/26 R = {float(star):.6g}: "
+                          "the closed form interpolates but is not the minimum-cost interpolant "
+                          "(docs/math.md §2)", NotMinimalWarning, stacklevel=3)
         return rho
-    for n, r in enumerate(dataset.r, start=1):
-        if bool(2 * rho >= r):
+    radii = dataset.r if exact else dataset.float_geometry.r
+    for n, r in enumerate(radii, start=1):
+        if at_least(rho, r / 2):
+            rmin = min(float(v) for v in radii)
             raise BallsOverlapError(
-                f"rho = {float(rho):.6g} >= r_{n}/2 = {float(r / 2):.6g}: the balls B(x_0, rho) and "
+                f"rho = {x:.6g} >= r_{n}/2 = {float(r) / 2:.6g}: the balls B(x_0, rho) and "
                 f"B(x_{n}, rho) overlap, so rho is outside the low-noise regime (need rho < "
-                f"min_n r_n/2 = {float(min(dataset.r, key=float) / 2):.6g})")
+                f"min_n r_n/2 = {rmin / 2:.6g})")
     return rho
+
+
+def check_low_noise(dataset: Dataset, rho, model: str = "exact"):
+    """Check that ``model`` exists for ``dataset`` and that a numeric ``rho`` is in the low-noise
+    regime (the errors of :func:`min_cost_denoiser`, without building the denoiser); returns
+    ``rho`` as a SymPy number."""
+    check_model(model)
+    if not isinstance(dataset, Dataset):
+        raise ArgumentTypeError(f"dataset must be a theory.datasets.Dataset (build one with "
+                                f"theory.datasets.make_dataset), got a {type(dataset).__name__}")
+    if not isinstance(dataset, (RidgeDataset, EquilateralTriangle)):
+        raise InputError(f"no closed-form min-cost denoiser for {dataset.kind} data: closed forms "
+                         "exist for orthogonal, obtuse and equilateral data (docs/math.md §2)")
+    if isinstance(dataset, EquilateralTriangle) and model != "exact":
+        raise UnknownChoiceError(f"the {model!r} score model is defined for orthogonal and obtuse "
+                                 "data only; the equilateral denoiser has model='exact'")
+    return _check_rho(dataset, rho)
 
 
 def min_cost_denoiser(dataset: Dataset, rho, model: str = "exact") -> RidgeDenoiser:
@@ -349,33 +374,25 @@ def min_cost_denoiser(dataset: Dataset, rho, model: str = "exact") -> RidgeDenoi
     numeric ``rho`` is outside the low-noise regime, warns
     :class:`~theory.errors.NotMinimalWarning` for an equilateral ``rho`` in ``(rho*, 3R/4)``.
     """
-    check_model(model)
-    if not isinstance(dataset, Dataset):
-        raise ArgumentTypeError(f"dataset must be a theory.datasets.Dataset (build one with "
-                                f"theory.datasets.make_dataset), got a {type(dataset).__name__}")
-    if not isinstance(dataset, (RidgeDataset, EquilateralTriangle)):
-        raise InputError(f"no closed-form min-cost denoiser for {dataset.kind} data: closed forms "
-                         "exist for orthogonal, obtuse and equilateral data (docs/math.md §2)")
-    rho = _check_rho(dataset, rho)
+    rho = check_low_noise(dataset, rho, model)
     if isinstance(dataset, EquilateralTriangle):
-        if model != "exact":
-            raise UnknownChoiceError(f"the {model!r} score model is defined for orthogonal and obtuse data "
-                             "only; the equilateral denoiser has model='exact'")
-        R = dataset.R
-        lo, hi = -R / 2 + rho, R - rho
-        unit = general_ramp(lo, hi, R / (hi - lo))
+        unit = unit_ramp(dataset.kind, model, dataset.R, rho)
         return RidgeDenoiser(dataset, rho, model, dataset.centroid, dataset.v, [unit] * 3)
-    if not isinstance(dataset, RidgeDataset):
-        raise ArgumentTypeError(f"no closed-form denoiser for {type(dataset).__name__}")
-    units = [unit_pieces(model, r, rho) for r in dataset.r]
+    units = [unit_ramp(dataset.kind, model, r, rho) for r in dataset.r]
     return RidgeDenoiser(dataset, rho, model, dataset.apex, dataset.u, units)
+
+
+def unit_ramp(kind: str, model: str, r, rho) -> UnitPieces:
+    """The response of one unit of a ``kind`` dataset's denoiser in ``model``, as a function of
+    the unit's length ``r`` (``r_n``; the circumradius ``R`` for the triangle) and ``rho``: the
+    one template that :func:`min_cost_denoiser` and the numerics
+    (:class:`numerics.evaluate.CompiledDenoiser`) both instantiate."""
+    check_model(model)
+    if kind == "equilateral":
+        return equilateral_ramp(r, rho)
+    return unit_pieces(model, r, rho)
 
 
 def unit_pieces_of(dataset: Dataset, model: str, rho) -> list[UnitPieces]:
     """The unit responses of ``dataset``'s denoiser without validating ``rho`` (for lambdify)."""
-    check_model(model)
-    if isinstance(dataset, EquilateralTriangle):
-        R = dataset.R
-        lo, hi = -R / 2 + rho, R - rho
-        return [general_ramp(lo, hi, R / (hi - lo))] * 3
-    return [unit_pieces(model, r, rho) for r in dataset.r]
+    return [unit_ramp(dataset.kind, model, r, rho) for r in dataset.r]

@@ -1,8 +1,29 @@
 """The specific errors the toolkit raises on bad input (all are ``ValueError`` subclasses).
 
 Each names what is wrong (which point, which pair, which bound) so that a command line can print
-it as one readable line.
+it as one readable line; :func:`describe` quotes a received value for such a line.
 """
+
+import functools
+import os
+import sys
+
+#: Longest ``repr`` of a received value quoted in a message (longer ones are cut with ``...``).
+MAX_QUOTE = 60
+
+
+def quote(value) -> str:
+    """``repr(value)`` on one line (an array's spans several), cut to :data:`MAX_QUOTE`."""
+    text = " ".join(repr(value).split())
+    return text if len(text) <= MAX_QUOTE else text[:MAX_QUOTE - 3] + "..."
+
+
+def describe(value) -> str:
+    """:func:`quote` of a received value and its type, e.g. ``'0.1' (a str)``."""
+    kind = type(value).__name__
+    article = "an" if kind[:1].lower() in "aeiou" else "a"
+    return f"{quote(value)} ({article} {kind})"
+
 
 
 class InputError(ValueError):
@@ -73,3 +94,20 @@ class UnknownChoiceError(InputError):
 class NotRepresentableError(InputError):
     """A quantity (an input's scale, or a result such as a distance) overflows or underflows
     float64: the message names the quantity and the representable range."""
+
+
+def quiet_on_closed_stdout(main):
+    """Decorate a command's ``main``: when the reader of stdout goes away (``flows ... | head``)
+    the command stops quietly with the shell's SIGPIPE status 141 instead of a traceback
+    (stdout is pointed at ``/dev/null`` so that the interpreter's final flush stays quiet)."""
+    @functools.wraps(main)
+    def wrapper(*args, **kwargs):
+        try:
+            return main(*args, **kwargs)
+        except BrokenPipeError:
+            try:
+                os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+            except (OSError, ValueError):  # stdout replaced by an object without a descriptor
+                pass
+            return 141
+    return wrapper

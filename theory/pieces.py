@@ -30,6 +30,48 @@ from dataclasses import dataclass
 
 import sympy as sp
 
+
+def on_lower(t, k_lo):
+    """Is ``t`` on the lower (flat) piece?  ``t <= k_lo``: the **kink convention** (docs/math.md
+    §5 "Kink starts"), a point exactly on a kink belongs to the flat piece next to it.
+
+    This comparison is the convention's only statement: :func:`on_upper` is its mirror image,
+    :data:`KINK_IS_FLAT` and :func:`piece_margins` are derived from it, and every piece decision
+    of the toolkit (SymPy relations, activation patterns, stationary points, NumPy piece codes,
+    the integrators' starting pieces and their choice at a repelling kink) goes through them.
+    Works for numbers, NumPy arrays (element-wise) and SymPy expressions (a relation)."""
+    return t <= k_lo
+
+
+def on_upper(t, k_hi):
+    """Is ``t`` on the upper (flat) piece?  The mirror image of :func:`on_lower`: ``k_hi <= t``."""
+    return on_lower(k_hi, t)
+
+
+#: Does a point exactly on a kink belong to the flat piece?  (Read off :func:`on_lower`.)
+KINK_IS_FLAT = bool(on_lower(0, 0))
+
+
+def piece_margins(piece: str, t, k_lo, k_hi) -> list:
+    """``(value, strict)`` pairs: ``t`` is on ``piece`` iff every ``value >= 0`` (``> 0`` where
+    ``strict``).  The flat pieces include their kink, the linear piece excludes both."""
+    if piece == "lower":
+        return [(k_lo - t, not KINK_IS_FLAT)]
+    if piece == "upper":
+        return [(t - k_hi, not KINK_IS_FLAT)]
+    return [(t - k_lo, KINK_IS_FLAT), (k_hi - t, KINK_IS_FLAT)]
+
+
+def piece_conditions(piece: str, t, k_lo, k_hi) -> list:
+    """The SymPy relations defining ``piece`` in ``t``: :func:`on_lower`, :func:`on_upper`, and
+    for the linear piece the negation of both."""
+    if piece == "lower":
+        return [on_lower(t, k_lo)]
+    if piece == "upper":
+        return [on_upper(t, k_hi)]
+    return [sp.Not(on_lower(t, k_lo)), sp.Not(on_upper(t, k_hi))]
+
+
 #: The three named score models of docs/math.md §3 (a **[choice]** exposed as an option).
 MODELS = ("exact", "taylor", "taylor-fixed-kinks")
 #: Piece names, in the order of increasing ``t``.
@@ -64,26 +106,26 @@ class UnitPieces:
 
     def piece_of(self, t) -> str:
         """The piece holding the number ``t`` (kink convention: kinks are flat)."""
-        if bool(t <= self.k_lo):
+        if bool(on_lower(t, self.k_lo)):
             return "lower"
-        if bool(t >= self.k_hi):
+        if bool(on_upper(t, self.k_hi)):
             return "upper"
         return "linear"
+
+    def margins(self, piece: str, t) -> list:
+        """:func:`piece_margins` of this unit."""
+        return piece_margins(piece, t, self.k_lo, self.k_hi)
+
+    def conditions(self, piece: str, t) -> list:
+        """:func:`piece_conditions` of this unit."""
+        return piece_conditions(piece, t, self.k_lo, self.k_hi)
 
     def response(self, t) -> sp.Expr:
         """``g(t)`` as one SymPy ``Piecewise`` (kinks belong to the flat pieces)."""
         return sp.Piecewise(
-            (self.value("lower", t), t <= self.k_lo),
-            (self.value("upper", t), t >= self.k_hi),
+            (self.value("lower", t), on_lower(t, self.k_lo)),
+            (self.value("upper", t), on_upper(t, self.k_hi)),
             (self.value("linear", t), True),
-        )
-
-    def subs(self, *args, **kwargs) -> "UnitPieces":
-        return UnitPieces(
-            sp.sympify(self.k_lo).subs(*args, **kwargs),
-            sp.sympify(self.k_hi).subs(*args, **kwargs),
-            {p: tuple(sp.sympify(c).subs(*args, **kwargs) for c in ab)
-             for p, ab in self.coefficients.items()},
         )
 
 
@@ -95,6 +137,14 @@ def general_ramp(lo, hi, slope) -> UnitPieces:
         "linear": (slope, -slope * lo),
         "upper": (sp.Integer(0), slope * (hi - lo)),
     })
+
+
+def equilateral_ramp(R, rho) -> UnitPieces:
+    """The unit of the equilateral denoiser (paper eq. 37): ``k([t - beta_lo]_+ - [t - beta_hi]_+)``
+    with ``beta_lo = -R/2 + rho``, ``beta_hi = R - rho``, ``k = R/(3R/2 - 2 rho)``."""
+    R, rho = sp.sympify(R), sp.sympify(rho)
+    lo, hi = -R / 2 + rho, R - rho
+    return general_ramp(lo, hi, R / (hi - lo))
 
 
 def ramp_slope(r, rho) -> sp.Expr:

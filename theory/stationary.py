@@ -266,15 +266,6 @@ def _solve(reg: _Regions, pattern):
     return g
 
 
-def _unit_margins(unit, piece, t) -> list:
-    """Per-unit margins: ``(value, strict)`` pairs that must be ``>= 0`` / ``> 0``."""
-    if piece == "lower":
-        return [(unit.k_lo - t, False)]
-    if piece == "upper":
-        return [(t - unit.k_hi, False)]
-    return [(t - unit.k_lo, True), (unit.k_hi - t, True)]
-
-
 def _smallest(reg: _Regions, values):
     """The minimum of margins: ``sp.Min`` if symbolic, else chosen by :meth:`_Regions.sign`
     (``sp.Min`` of several algebraic numbers would compare them through minimal polynomials)."""
@@ -297,7 +288,7 @@ def _point_on(reg: _Regions, pattern) -> StationaryPoint | None:
     conditions, unit_margins, flat_signs = [], [], []
     for n, (unit, piece) in enumerate(zip(dn.units, pattern)):
         tn = t[n] if reg.floating else _cancel(t[n])
-        ms = _unit_margins(unit, piece, tn)
+        ms = unit.margins(piece, tn)
         for value, strict in ms:
             s = reg.sign(value)
             if s is not None and (s < 0 or (strict and s == 0)):

@@ -18,6 +18,7 @@ import numpy as np
 
 from numerics.mmse import training_array
 from numerics.network import NetworkStack, ShallowNetwork
+from numerics.validation import check_positive
 from theory.datasets import Dataset
 from theory.errors import InputError, NonFiniteError
 
@@ -128,14 +129,7 @@ def hyperparameters(protocol: str, **hyper) -> dict:
 
 
 def _positive(value, name: str) -> float:
-    if isinstance(value, (bool, str)) or value is None:
-        raise TrainingInputError(f"{name} must be a positive number, got {value!r}")
-    v = float(value)
-    if not math.isfinite(v):
-        raise NonFiniteError(f"{name} is {v} (must be finite)")
-    if v <= 0:
-        raise TrainingInputError(f"{name} must be positive, got {v:g}")
-    return v
+    return check_positive(value, name)
 
 
 def _count(value, name: str, default: int) -> int:

@@ -106,7 +106,15 @@ def run_train(args: argparse.Namespace) -> dict:
     if args.rho is None and noise == "ball" and args.c is None:
         usage(f"--{'sigma' if args.sigma is not None else 'sigmas'} with --noise ball needs --c "
               "(ball radius rho = c sigma)")
+    from numerics.validation import check_positive
+    for flag in ("rho", "sigma", "c"):
+        if getattr(args, flag) is not None:
+            check_positive(getattr(args, flag), f"--{flag}")
+    for k, sigma in enumerate(args.sigmas or ()):
+        check_positive(sigma, f"--sigmas (entry {k + 1})")
     dataset = load_dataset(args.data)
+    from numerics.experiments.cli import check_output_file
+    check_output_file(args.out, "--out")  # before minutes of training
     from training import train_denoiser, train_stack
     common = dict(protocol=args.protocol, width=args.width, samples=args.samples, seed=args.seed,
                   progress=not args.no_progress, **hyper)

@@ -5,8 +5,8 @@ from functools import lru_cache
 
 import sympy as sp
 
-from theory.datasets import EquilateralTriangle, ObtuseSimplex, OrthogonalDataset
-from theory.errors import ShapeError
+from theory.datasets import MAX_COORDINATES, EquilateralTriangle, ObtuseSimplex, OrthogonalDataset
+from theory.errors import OutOfRangeError, ShapeError
 
 from ..network import ShallowNetwork
 
@@ -20,6 +20,9 @@ def orthonormal_dataset(N: int, d: int | None = None) -> OrthogonalDataset:
     d = N if d is None else int(d)
     if N < 1 or d < N:
         raise ShapeError(f"need 1 <= N <= d for N orthonormal points in R^d, got N={N}, d={d}")
+    if (N + 1) * d > MAX_COORDINATES:
+        raise OutOfRangeError(f"N = {N} points in dimension d = {d} are {(N + 1) * d} coordinates; "
+                              f"at most {MAX_COORDINATES} are supported")
     pts = [[0] * d] + [[1 if j == n else 0 for j in range(d)] for n in range(N)]
     return OrthogonalDataset(pts)
 

@@ -112,6 +112,17 @@ def check_output_dir(path: str, name: str = "--out") -> Path:
     return out
 
 
+def check_output_file(path: str, name: str) -> Path:
+    """Check (before any computing) that the file ``path`` can be written: its folder is created
+    and probed (:func:`check_output_dir`), and ``path`` is not itself a folder."""
+    from theory.errors import InputError
+    out = Path(path)
+    check_output_dir(str(out.parent), name)
+    if out.is_dir():
+        raise InputError(f"{name} {path}: is a folder; pass a file name")
+    return out
+
+
 def add_experiment_parser(subparsers) -> argparse.ArgumentParser:
     """Add ``experiment`` to an ``argparse`` sub-parser collection; its handler is stored as
     ``set_defaults(_run=run_experiment)``."""

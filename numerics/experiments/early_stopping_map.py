@@ -57,6 +57,8 @@ def run(out_dir, *, seed: int = 0, n_grid: int = 81, lim=(-0.3, 1.3),
     """
     ds = orthonormal_dataset(2)
     sigma_max = 1.0
+    if n_grid < 2:
+        raise InputError(f"n_grid must be at least 2 (points per axis of the map), got {n_grid}")
     if len(lim) != 2 or not float(lim[0]) < float(lim[1]):
         raise InputError(f"lim must be two numbers lower,upper with lower < upper, got "
                          f"{tuple(lim)}")

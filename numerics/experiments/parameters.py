@@ -67,6 +67,49 @@ def number_list(*words: str) -> Callable[[str], tuple]:
     return parse
 
 
+#: Largest integer an experiment parameter may take (a count of points, steps, units, ...): ten
+#: million steps of even the cheapest flow take minutes, so a larger count is a typo.
+MAX_COUNT = 10_000_000
+
+
+def _checked(parse: Callable[[str], Any], default) -> Callable[[str], Any]:
+    """``parse`` plus the checks every parameter of its kind needs, so that a bad value is one
+    usage line naming the option (argparse adds ``argument --NAME:``), not a failure inside
+    the run: integers (counts) in ``[1, MAX_COUNT]`` (``[0, ...]`` when the default is 0),
+    floats finite (and positive when the default is), lists entry by entry."""
+    import math
+
+    def count(v, low):
+        if not low <= v <= MAX_COUNT:
+            raise argparse.ArgumentTypeError(f"expected an integer in {low}..{MAX_COUNT}, got {v}")
+        return v
+
+    def finite(v, positive):
+        if isinstance(v, float):
+            if not math.isfinite(v):
+                raise argparse.ArgumentTypeError(f"expected a finite number, got {v}")
+            if positive and not v > 0:
+                raise argparse.ArgumentTypeError(f"expected a positive number, got {v:g}")
+        return v
+
+    low = 0 if default == 0 else 1
+    positive = isinstance(default, (int, float)) and not isinstance(default, bool) and default > 0
+
+    def checked(text):
+        value = parse(text)
+        if parse is int:
+            return count(value, low)
+        if parse is float:
+            return finite(value, positive)
+        if parse is int_list:
+            return tuple(count(v, 1) for v in value)
+        if isinstance(value, tuple):
+            return tuple(finite(v, False) for v in value)
+        return value
+    checked.__name__ = getattr(parse, "__name__", "value")  # argparse names it in messages
+    return checked
+
+
 @dataclass(frozen=True)
 class Parameter:
     """One steerable parameter of an experiment's ``run``."""
@@ -102,8 +145,8 @@ def parameters(module) -> list[Parameter]:
             raise TypeError(f"{module.__name__}.PARAMETERS names {name!r}, which is not a keyword "
                             f"argument with a default of run()")
         parse, help_text, *rest = spec
-        out.append(Parameter(name, parse, help_text, sig[name].default,
-                             tuple(rest[0]) if rest else None))
+        out.append(Parameter(name, _checked(parse, sig[name].default), help_text,
+                             sig[name].default, tuple(rest[0]) if rest else None))
     return out
 
 

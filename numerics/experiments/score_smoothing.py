@@ -65,7 +65,10 @@ def summary(results) -> list[str]:
 
 def segment_data(M: int, d: int, length: float, rng) -> np.ndarray:
     """``M`` evenly spaced points on a segment of ``length`` centred at 0 along a random unit
-    direction of ``R^d``."""
+    direction of ``R^d`` (``M >= 2``: a spacing needs two points)."""
+    if M < 2:
+        from theory.errors import OutOfRangeError
+        raise OutOfRangeError(f"M must be at least 2 (points evenly spaced on a segment), got {M}")
     u = rng.standard_normal(d)
     u /= np.linalg.norm(u)
     return np.linspace(-length / 2, length / 2, M)[:, None] * u, u

@@ -58,10 +58,7 @@ def training_points(dataset) -> np.ndarray:
     """All training points as a float array ``(M, d)`` (``dataset.points`` order)."""
     if isinstance(dataset, np.ndarray):
         return np.asarray(dataset, dtype=float)
-    arr = getattr(dataset, "array", None)
-    if arr is not None:
-        return np.asarray(arr, dtype=float)
-    return np.array([[float(v) for v in p] for p in dataset.points])
+    return np.asarray(dataset.array, dtype=float)
 
 
 class Denoiser:

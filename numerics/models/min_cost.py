@@ -12,7 +12,7 @@ bound — there is no min-cost closed form there, and the toolkit does not inven
 from __future__ import annotations
 
 from theory.datasets import EquilateralTriangle, RidgeDataset
-from theory.denoisers import min_cost_denoiser
+from theory.denoisers import check_low_noise
 from theory.errors import LowNoiseError
 from theory.pieces import MODELS
 
@@ -24,9 +24,8 @@ from .base import Denoiser, ModelParameterError, UnsupportedDataError, check_sig
 def rho_max(dataset) -> float:
     """Upper end of the low-noise regime (exclusive): ``min_n r_n / 2`` (ridge data) or ``3R/4``
     (equilateral triangle)."""
-    if isinstance(dataset, EquilateralTriangle):
-        return 0.75 * float(dataset.R)
-    return min(float(r) for r in dataset.r) / 2
+    r = dataset.float_geometry.r
+    return 0.75 * float(r[0]) if isinstance(dataset, EquilateralTriangle) else float(r.min()) / 2
 
 
 class MinCostDenoiser(Denoiser):
@@ -59,7 +58,7 @@ class MinCostDenoiser(Denoiser):
 
     def check_sigma_range(self, sigma_max, sigma_min):
         rho = self._rho(float(sigma_max))
-        min_cost_denoiser(self.dataset, rho, self.model)  # the SymPy layer's own checks, once
+        check_low_noise(self.dataset, rho, self.model)  # the theory layer's own checks, once
 
     def denoise(self, Y, sigma):
         return self.compiled.denoise(Y, self._rho(sigma))

@@ -87,7 +87,7 @@ def _stable_at_vertex_hp(ds, S, rho) -> bool:
         if n in S:
             if not t > unit.k_hi:
                 return False
-        elif not t <= unit.k_lo:
+        elif unit.piece_of(t) != "lower":
             return False
     return True
 

@@ -20,6 +20,7 @@ from theory.closed_forms import c0_coordinate
 from theory.datasets import EquilateralTriangle, OrthogonalDataset
 from theory.denoisers import RHO, equilateral_rho_star, min_cost_denoiser
 from theory.geometry import box_coordinates, hyperbox_vertices
+from theory.pieces import on_lower, on_upper
 from theory.stationary import stationary_points
 
 from .. import instances as inst, strategies as pcs
@@ -490,7 +491,7 @@ def check_thm_4_3_i(instance) -> Margin:
         ok = True
         for n, (tn, r) in enumerate(zip(_coordinates_hp(ds, y0), shadow.r)):
             units = min_cost_denoiser(shadow, hp(rho), model).units[n]
-            if not (units.k_lo < tn < units.k_hi):
+            if units.piece_of(tn) != "linear":
                 continue
             subs = {cf.t0: tn, cf.r: r, cf.rho: hp(rho)}
             te = cf.tau_exit(model).subs(subs)
@@ -696,7 +697,7 @@ def _on_boundary_predicted(ds, y0, rho0, model, hp_mode=False):
     flags = []
     for tn, rn in zip(t, r):
         k_lo, k_hi = cf.kinks(model, rn, rho0)
-        flat = bool(tn <= k_lo) or bool(tn >= k_hi)
+        flat = bool(on_lower(tn, k_lo)) or bool(on_upper(tn, k_hi))
         if model == "taylor-fixed-kinks" and not flat:
             flat = bool(cf.reaches_vertex_fixed_kinks(tn, rn, rho0))
         flags.append(flat)

@@ -9,6 +9,7 @@ from __future__ import annotations
 import argparse
 import sys
 
+from ..errors import quiet_on_closed_stdout
 from . import DERIVATIONS, DerivationFailed, run, summary
 
 
@@ -52,6 +53,7 @@ class _Null:
         pass
 
 
+@quiet_on_closed_stdout
 def main(argv=None) -> int:
     parser = _parser()
     try:
