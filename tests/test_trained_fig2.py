@@ -67,6 +67,20 @@ def _closed_form_stack(ds, levels, c):
     return NetworkStack(np.asarray(levels), nets, meta)
 
 
+def test_stack_al_schedule_has_no_continuation():
+    """A stack's al budget (30 outer iterations) runs eqs. 24-26 at mu = 100 from the start:
+    the default continuation would still be raising mu when the budget ends."""
+    from training import DEFAULTS
+    b = _fig2.budget("al")
+    assert b["mu_start"] == DEFAULTS["al"]["mu"] and b["recycle"] == 0 and b["lr_decay"] == 0.9
+    assert b["outer_steps"] == 30 and b["inner_steps"] == 200
+    assert DEFAULTS["al"]["mu"] / DEFAULTS["al"]["mu_start"] > \
+        DEFAULTS["al"]["mu_growth"] ** b["outer_steps"]
+    assert _fig2.budget("al", hyper={"mu": 10.0})["mu_start"] == 10.0
+    assert _fig2.budget("al", hyper={"mu": 10.0, "mu_start": 1.0})["mu_start"] == 1.0
+    assert "mu_start" not in _fig2.budget("adam")
+
+
 def test_euler_over_a_stack_uses_each_level_once():
     """A stack of closed-form nets gives the reference flow's endpoints (eq. 20, same grid)."""
     ds, c = orthonormal_dataset(4), 1.0

@@ -63,6 +63,13 @@ THRESHOLDS, THRESHOLD = (0.01, 0.1), 0.1
 #: App. F/H compare losses, not budgets.  ``flows train``'s defaults (100 x 1000, 20 000) are
 #: for one denoiser; 40 levels at that budget take hours on two cores.
 BUDGET = {"outer_steps": 30, "inner_steps": 200, "steps": 6000}
+#: The ``al`` schedule of a stack: the augmented Lagrangian at ``mu = 100`` from the first outer
+#: iteration, learning rate x0.9 per outer iteration, no recycled units.  ``flows train``'s
+#: default schedule starts with a penalty continuation ``mu_start = 1 -> mu = 100`` (x1.1 per outer
+#: iteration, docs/training.md): it needs 49 outer iterations before eqs. 24-26 start, more than a
+#: stack's 30, so a stack keeps the schedule its pages were measured with.  Pass ``--hyper``
+#: values (or a larger ``outer_steps`` with ``mu_start``) to train stacks the other way.
+STACK_AL_SCHEDULE = {"mu_start": 100.0, "lr_decay": 0.9, "recycle": 0.0}
 #: Which budget keys each protocol takes.
 BUDGET_KEYS = {"al": ("outer_steps", "inner_steps"), "adam": ("steps",),
                "adam-wd": ("steps",), "dropout": ("steps",)}
@@ -145,13 +152,18 @@ def initial_points(seed: int, n_points: int, d: int, sigma_max: float) -> np.nda
 # -- training -------------------------------------------------------------------------------------
 def budget(protocol: str, *, outer_steps=None, inner_steps=None, steps=None,
            hyper: dict | None = None) -> dict:
-    """The hyper-parameters a stack is trained with: :data:`BUDGET` for ``protocol``, overridden
-    by the explicit budget arguments and then by ``hyper``."""
+    """The hyper-parameters a stack is trained with: :data:`BUDGET` for ``protocol`` (and
+    :data:`STACK_AL_SCHEDULE` for ``al``), overridden by the explicit budget arguments and then
+    by ``hyper`` (a ``mu`` given without ``mu_start`` starts there too: no continuation)."""
     given = {"outer_steps": outer_steps, "inner_steps": inner_steps, "steps": steps}
     out = {k: (BUDGET[k] if given[k] is None else int(given[k])) for k in BUDGET_KEYS[protocol]}
+    if protocol == "al":
+        out.update(STACK_AL_SCHEDULE)
     if "steps" in out:  # a chunk longer than the budget would run past it
         out["chunk_steps"] = min(1000, out["steps"])
     out.update(hyper or {})
+    if protocol == "al" and "mu" in (hyper or {}) and "mu_start" not in hyper:
+        out["mu_start"] = out["mu"]
     return out
 
 
