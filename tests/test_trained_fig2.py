@@ -79,6 +79,10 @@ def test_stack_al_schedule_has_no_continuation():
     assert _fig2.budget("al", hyper={"mu": 10.0})["mu_start"] == 10.0
     assert _fig2.budget("al", hyper={"mu": 10.0, "mu_start": 1.0})["mu_start"] == 1.0
     assert "mu_start" not in _fig2.budget("adam")
+    cont = _fig2.budget("al", outer_steps=150, inner_steps=1000, schedule="continuation")
+    assert cont == {"outer_steps": 150, "inner_steps": 1000}  # flows train's schedule
+    with pytest.raises(ValueError, match="schedule"):
+        _fig2.budget("al", schedule="warm")
 
 
 def test_euler_over_a_stack_uses_each_level_once():

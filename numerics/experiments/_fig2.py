@@ -70,6 +70,9 @@ BUDGET = {"outer_steps": 30, "inner_steps": 200, "steps": 6000}
 #: stack's 30, so a stack keeps the schedule its pages were measured with.  Pass ``--hyper``
 #: values (or a larger ``outer_steps`` with ``mu_start``) to train stacks the other way.
 STACK_AL_SCHEDULE = {"mu_start": 100.0, "lr_decay": 0.9, "recycle": 0.0}
+#: ``al`` schedules of a stack: ``fixed`` (:data:`STACK_AL_SCHEDULE`, the default) or
+#: ``continuation`` (``flows train``'s defaults; give it ``outer_steps`` >= 100).
+SCHEDULES, SCHEDULE = ("fixed", "continuation"), "fixed"
 #: Which budget keys each protocol takes.
 BUDGET_KEYS = {"al": ("outer_steps", "inner_steps"), "adam": ("steps",),
                "adam-wd": ("steps",), "dropout": ("steps",)}
@@ -94,6 +97,9 @@ STACK_PARAMETERS = {
     "inner_steps": (int, f"inner Adam steps per outer iteration (protocol al; default "
                          f"{BUDGET['inner_steps']})"),
     "steps": (int, f"Adam steps (protocols adam, adam-wd, dropout; default {BUDGET['steps']})"),
+    "schedule": (str, "al schedule: mu = 100 from the first outer step (fixed), or flows train's "
+                      "penalty continuation mu 1 -> 100 with restarted dead units (continuation; "
+                      "give it --outer-steps 150 --inner-steps 1000)", SCHEDULES),
     "thresholds": (float_list, "classification thresholds stored in the JSON, comma list"),
     "threshold": (float, "l2 threshold of the figures, tables and summary"),
     "cache_dir": (str, "directory of cached stacks (default OUT/cache; share it between "
@@ -151,18 +157,22 @@ def initial_points(seed: int, n_points: int, d: int, sigma_max: float) -> np.nda
 
 # -- training -------------------------------------------------------------------------------------
 def budget(protocol: str, *, outer_steps=None, inner_steps=None, steps=None,
-           hyper: dict | None = None) -> dict:
+           hyper: dict | None = None, schedule: str = SCHEDULE) -> dict:
     """The hyper-parameters a stack is trained with: :data:`BUDGET` for ``protocol`` (and
-    :data:`STACK_AL_SCHEDULE` for ``al``), overridden by the explicit budget arguments and then
-    by ``hyper`` (a ``mu`` given without ``mu_start`` starts there too: no continuation)."""
+    :data:`STACK_AL_SCHEDULE` for ``al`` unless ``schedule="continuation"``), overridden by the
+    explicit budget arguments and then by ``hyper`` (with the fixed schedule, a ``mu`` given
+    without ``mu_start`` starts there too)."""
+    if schedule not in SCHEDULES:
+        raise ValueError(f"schedule must be one of {', '.join(SCHEDULES)}, got {schedule!r}")
     given = {"outer_steps": outer_steps, "inner_steps": inner_steps, "steps": steps}
     out = {k: (BUDGET[k] if given[k] is None else int(given[k])) for k in BUDGET_KEYS[protocol]}
-    if protocol == "al":
+    fixed = protocol == "al" and schedule == "fixed"
+    if fixed:
         out.update(STACK_AL_SCHEDULE)
     if "steps" in out:  # a chunk longer than the budget would run past it
         out["chunk_steps"] = min(1000, out["steps"])
     out.update(hyper or {})
-    if protocol == "al" and "mu" in (hyper or {}) and "mu_start" not in hyper:
+    if fixed and "mu" in (hyper or {}) and "mu_start" not in hyper:
         out["mu_start"] = out["mu"]
     return out
 
@@ -257,6 +267,7 @@ class Setup:
     inner_steps: int | None
     steps: int | None
     hyper: dict | None
+    schedule: str
     seed: int
     cache_dir: Path
     progress: bool
@@ -275,7 +286,7 @@ class Setup:
 
     def hyperparameters(self, protocol: str) -> dict:
         return budget(protocol, outer_steps=self.outer_steps, inner_steps=self.inner_steps,
-                      steps=self.steps, hyper=self.hyper)
+                      steps=self.steps, hyper=self.hyper, schedule=self.schedule)
 
     def stack(self, dataset, protocol: str, base=None) -> dict:
         """The trained stack of ``protocol`` on ``dataset`` (:func:`train`), on the levels of
@@ -294,7 +305,8 @@ class Setup:
         """The options for ``results.json``."""
         return {"sigma_max": self.sigma_max, "c": self.c, "n_outside": self.n_outside,
                 "n_inside": self.n_inside, "noise": self.noise, "samples": self.samples,
-                "width": self.width, "budget": {p: self.hyperparameters(p) for p in BUDGET_KEYS},
+                "width": self.width, "schedule": self.schedule,
+                "budget": {p: self.hyperparameters(p) for p in BUDGET_KEYS},
                 "cache_dir": str(self.cache_dir)}
 
 

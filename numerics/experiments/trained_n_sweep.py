@@ -31,6 +31,7 @@ def run(out_dir, *, seed: int = 0, Ns=(30, 20, 10, 5), d: int = 30, n_points: in
         n_inside: int = _fig2.N_INSIDE, noise: str = _fig2.NOISE, protocol: str = "al",
         samples: int = _fig2.SAMPLES, width: int | None = None, outer_steps: int | None = None,
         inner_steps: int | None = None, steps: int | None = None, hyper: dict | None = None,
+        schedule: str = _fig2.SCHEDULE,
         thresholds=_fig2.THRESHOLDS, threshold: float = _fig2.THRESHOLD,
         cache_dir: str | None = None, progress: bool = True, workers: int | None = None,
         scheduler: str | None = None) -> dict:

@@ -64,6 +64,7 @@ def run(out_dir, *, seed: int = 0, N: int = 30, d: int | None = None, protocols=
         n_outside: int = _fig2.N_OUTSIDE, n_inside: int = _fig2.N_INSIDE, noise: str = _fig2.NOISE,
         samples: int = _fig2.SAMPLES, width: int | None = None, outer_steps: int | None = None,
         inner_steps: int | None = None, steps: int | None = None, hyper: dict | None = None,
+        schedule: str = _fig2.SCHEDULE,
         weight_decay: float | None = None, dropout: float | None = None,
         thresholds=_fig2.THRESHOLDS, threshold: float = _fig2.THRESHOLD,
         cache_dir: str | None = None, progress: bool = True, workers: int | None = None,
