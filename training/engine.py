@@ -89,7 +89,10 @@ def run(Ys, Ts, inits, tol, protocol, hyper, seed, progress=True, level_seeds=No
             cost = np.asarray(cost_fn(state["p"]))
             what = (f"outer {calls}/{budget} (mu {float(np.max(state['mu'])):.3g})"
                     if protocol == "al" else f"step {calls * count}/{budget * count}")
-            lv = f", {int(done.sum())}/{L} levels converged" if L > 1 else ""
+            # al and adam stop a level when it interpolates; the regularised protocols run
+            # every level through its steps (their fit is not an interpolation)
+            state_word = "converged" if protocol in ("al", "adam") else "through their steps"
+            lv = f", {int(done.sum())}/{L} levels {state_word}" if L > 1 else ""
             _log(progress, f"{protocol} {what}: residual_max {res.max():.3e} (tolerance "
                            f"{tol:.1e}), weight cost {cost.max() if L == 1 else cost.sum():.6g}"
                            f"{lv}, {now - t0:.1f} s")
