@@ -331,3 +331,14 @@ def test_equilateral_bounds_are_exact_and_ordered():
         min_cost_denoiser(ftri, 0.8)
     with pytest.raises(BallsOverlapError, match=r"side/2 = 0\.866025: the balls around"):
         min_cost_denoiser(ftri, 0.9)
+
+
+def test_closed_forms_exist_for_ridge_and_triangle_data_only():
+    """Bad data for the closed forms: one line naming what was passed."""
+    from theory.denoisers import check_low_noise
+    from theory.errors import ArgumentTypeError, InputError
+    with pytest.raises(ArgumentTypeError, match="must be a theory.datasets.Dataset .*got a list"):
+        min_cost_denoiser([[0, 0], [1, 0]], 0.1)
+    general = make_dataset("general", [[0, 0], [1, 0], [0, 1]])
+    with pytest.raises(InputError, match="no closed-form min-cost denoiser for general data"):
+        check_low_noise(general, 0.1)
