@@ -21,7 +21,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from theory.datasets import Dataset, EquilateralTriangle, RidgeDataset
+from theory.datasets import Dataset, EquilateralTriangle
 
 from .validation import as_batch, check_dataset, check_positive
 from .geometry import (EDGES, check_norm, distance_to_boundary, distance_to_edges,
@@ -29,6 +29,8 @@ from .geometry import (EDGES, check_norm, distance_to_boundary, distance_to_edge
                        triangle_points)
 
 CLASSES = ("training", "virtual", "boundary", "other")
+#: The geometries whose endpoints have classes (general data has no vertices or hyperbox).
+CLASSIFIED_KINDS = ("orthogonal", "obtuse", "equilateral")
 
 #: Default l2 threshold relative to ``max_n r_n`` (this toolkit's choice): far above the ~1e-12
 #: relative accuracy of the exact and DOP853 (rtol 1e-10) integrators, far below any geometric
@@ -59,7 +61,7 @@ class Classification:
 def default_threshold(dataset: Dataset) -> float:
     """``DEFAULT_RELATIVE_THRESHOLD * max_n r_n`` (l2; the lengths are normal float64 numbers,
     ``Dataset.float_geometry`` checks it, so the threshold is positive and finite)."""
-    check_dataset(dataset)
+    check_dataset(dataset, kinds=CLASSIFIED_KINDS)
     return DEFAULT_RELATIVE_THRESHOLD * float(np.max(dataset.float_geometry.r))
 
 
@@ -72,14 +74,12 @@ def classify(dataset: Dataset, Y, threshold: float | None = None,
              norm: str = "l2") -> list[Classification]:
     """Classify each row of ``Y`` (docs/math.md §6).  ``threshold=None`` means
     :func:`default_threshold` (pass ``norm="linf"`` with an explicit threshold for the App. E l-infinity variant)."""
-    check_dataset(dataset)
+    check_dataset(dataset, kinds=CLASSIFIED_KINDS)
     check_norm(norm)
     eps = default_threshold(dataset) if threshold is None else check_threshold(threshold)
     Y = as_batch(Y, dataset.d)
     if isinstance(dataset, EquilateralTriangle):
         return _classify_triangle(dataset, Y, eps, norm)
-    if not isinstance(dataset, RidgeDataset):
-        raise TypeError(f"cannot classify endpoints for {type(dataset).__name__}")
     subsets, dv = nearest_vertex(dataset, Y, norm)
     out: list[Classification | None] = [None] * Y.shape[0]
     rest = []

@@ -123,3 +123,36 @@ def test_bad_threshold_and_norm():
         classify(ds, [0, 0], float("nan"))
     with pytest.raises(ValueError, match="unknown norm"):
         classify(ds, [0, 0], 1e-3, "l3")
+
+
+def test_linf_classes_use_linf_distances_to_vertices_and_boundary():
+    """App. E's l-infinity variant measures both distances in l-infinity (eps = 0.25).
+
+    Triangle: (1.2, 0.2) is 0.2 from the vertex (1, 0) in l-infinity (training), 0.28 in l2
+    (other).  Orthogonal data rotated by 45 degrees (u_1 = (1, 1)/sqrt 2): 0.3 off the middle
+    of the edge [x_0, x_1] along its normal is 0.3/sqrt 2 = 0.21 from it in l-infinity
+    (boundary), 0.3 in l2 (other), and far from every vertex in both."""
+    tri = EquilateralTriangle([[1, 0], [-0.5, 0.8660254037844386], [-0.5, -0.8660254037844386]])
+    c = classify(tri, [[1.2, 0.2]], 0.25, "linf")[0]
+    assert (c.cls, c.vertex_subset) == ("training", (1,)) and c.distance == pytest.approx(0.2)
+    assert classify(tri, [[1.2, 0.2]], 0.25, "l2")[0].cls == "other"
+    ds = OrthogonalDataset([[0, 0], [1, 1], [-1, 1]])
+    off = 0.3 / np.sqrt(2)
+    y = [[0.5 + off, 0.5 - off]]
+    c = classify(ds, y, 0.25, "linf")[0]
+    assert c.cls == "boundary" and c.distance == pytest.approx(off, rel=1e-12)
+    assert classify(ds, y, 0.25, "l2")[0].cls == "other"
+
+
+def test_only_ridge_and_triangle_data_have_classes():
+    """General data has no vertices and no hyperbox: one clear error naming the kind, with or
+    without an explicit threshold (not an attribute error from the default threshold)."""
+    from theory.datasets import make_dataset
+    from theory.errors import ArgumentTypeError
+    general = make_dataset("general", [[0, 0], [1, 0], [0, 1]])
+    for threshold in (None, 0.1):
+        with pytest.raises(ArgumentTypeError, match="orthogonal or obtuse or equilateral data, "
+                                                    "got general data"):
+            classify(general, [[0, 0]], threshold)
+    with pytest.raises(ArgumentTypeError, match="got general data"):
+        default_threshold(general)

@@ -136,6 +136,40 @@ def test_jacobian_is_derivative_of_expression():
             point = {y[0]: 1 + t1, y[1]: t2}
             pattern = dn.pattern(sp.Matrix([1 + t1, t2]))
             assert h.jacobian(y).subs(point) == dn.region(pattern).jacobian()
+            assert dn.jacobian(sp.Matrix([1 + t1, t2])) == h.jacobian(y).subs(point)
+
+
+def test_score_is_tweedie_of_the_denoiser():
+    """``score(y, sigma) = (h(y) - y)/sigma^2`` (eq. 10): symbolic by default (``y_1..y_d`` and a
+    positive ``sigma``), at numbers equal to the float denoiser's (FLOAT_ATOL: float64 at data
+    scale ~4, divided by sigma^2 = 1/4), and zero on every training point (h interpolates)."""
+    ds = OrthogonalDataset([[1, 0], [4, 0], [1, 2]])
+    rho, sigma = sp.Rational(1, 4), sp.Rational(1, 2)
+    dn = min_cost_denoiser(ds, rho)
+    y = sp.Matrix(y_symbols(2))
+    s = sp.Symbol("sigma", positive=True)
+    assert dn.score() == (dn.expression(y) - y) / s ** 2
+    for point in ([2, 1], [sp.Rational(5, 2), sp.Rational(-1, 3)], [5, 3]):
+        ref = (compile_denoiser(ds).denoise(_floats(point), float(rho))[0] - _floats(point)) / 0.25
+        assert np.abs(_floats(dn.score(point, sigma)) - ref).max() <= FLOAT_ATOL
+    for x in ds.points:
+        assert dn.score(x, sigma) == sp.zeros(2, 1)
+
+
+def test_unit_pieces_of_are_the_denoisers_units():
+    """The units the integrators compile without validating rho are min_cost_denoiser's."""
+    from theory.datasets import make_dataset
+    from theory.denoisers import unit_pieces_of
+    half = sp.Rational(1, 2)
+    tri = make_dataset("equilateral", [[1, 0], [-half, sp.sqrt(3) / 2], [-half, -sp.sqrt(3) / 2]])
+    orth = OrthogonalDataset([[1, 0], [4, 0], [1, 2]])
+    for ds, models in ((orth, ("exact", "taylor", "taylor-fixed-kinks")), (tri, ("exact",))):
+        for model in models:
+            assert unit_pieces_of(ds, model, RHO) == list(min_cost_denoiser(ds, RHO, model).units)
+    # and they are the response of each unit: kinks (rho, r - rho), (rho - R/2, R - rho)
+    assert [(u.k_lo, u.k_hi) for u in unit_pieces_of(orth, "exact", RHO)] == [
+        (RHO, 3 - RHO), (RHO, 2 - RHO)]
+    assert unit_pieces_of(tri, "exact", RHO)[0].k_lo == RHO - half
 
 
 # -- cost and network ---------------------------------------------------------------------------

@@ -76,6 +76,8 @@ def test_c0_threshold_inside_and_midpoint():
     assert cf.c0_threshold("exact", [Q(1, 2), 3], [2, 2], sm) == Q(1, 2)  # outside: ignored
     assert cf.c0_threshold("exact", [Q(3, 2), Q(1, 5)], [2, 2], sm) == Q(1, 2)
     assert cf.c0_threshold("taylor-fixed-kinks", [1, Q(1, 2)], [2, 2], sm) == sp.oo
+    # the midpoint test is 2 t = r at every r, not only at r = 2 (where 2 t = r and 2/t = r agree)
+    assert cf.c0_threshold("taylor-fixed-kinks", [Q(3, 2)], [3], sm) == sp.oo
     assert cf.c0_threshold("exact", [1, Q(1, 2)], [2, 2], sm) == 1     # midpoint: min(t, r - t)
     fk = cf.c0_threshold("taylor-fixed-kinks", [Q(1, 2)], [2], sm)
     assert close(fk, 2 / 2 * math.log(2 / abs(1 - 2)))
@@ -158,6 +160,9 @@ def test_thresholds_are_closed():
     c = classify(tri, [[1.25, 0.0]], threshold=0.25)[0]
     assert c.cls == "training" and c.distance == 0.25
     assert classify(tri, [[1.25, 0.0]], threshold=0.25, norm="linf")[0].cls == "training"
+    for norm in ("l2", "linf"):  # 0.25 from the vertical edge x = -1/2, far from every vertex
+        c = classify(tri, [[-0.75, 0.0]], threshold=0.25, norm=norm)[0]
+        assert c.cls == "boundary" and c.distance == 0.25
     assert Classification("virtual", (1, 2), 0.0).to_json()["vertex_subset"] == [1, 2]
     assert Classification("other", None, 1.0).to_json()["vertex_subset"] is None
 
@@ -186,6 +191,16 @@ def test_decide_numbers_and_signs():
     assert _decide(x < 0) is False and _decide(x <= 0) is False
     assert _decide(x > 1) is None and _decide(x <= 1) is None
     assert _decide(sp.Lt(x, x + 1, evaluate=False)) is True
+    # SymPy decides a sign or its complement: an extended-nonnegative z (possibly +oo) is not
+    # known to be nonnegative, but it is known not to be negative, so z >= 0 holds
+    z = sp.Symbol("z", extended_nonnegative=True)
+    assert z.is_nonnegative is None and _decide(sp.Ge(z, 0, evaluate=False)) is True
+    assert _decide(sp.Lt(z, 0, evaluate=False)) is False
+    # a quantity known not to be positive (possibly non-real): w > 0 is False, decided directly
+    w = sp.Symbol("w", positive=False)
+    assert w.is_nonpositive is None and _decide(sp.Gt(w, 0)) is False
+    # relations SymPy cannot decide are None, never False
+    assert _decide(sp.Eq(x, 1)) is None and _decide(sp.Ne(x, 1)) is None
 
 
 def test_decide_over_the_low_noise_regime():
@@ -201,6 +216,9 @@ def test_decide_over_the_low_noise_regime():
     assert dn.decide((rho - Q(1, 2)) ** 2 > 0) is None                # false at the root only
     assert dn.decide(1 / (rho - Q(1, 2)) > 0) is None                 # a pole inside
     assert dn.decide(rho / (1 - rho) > 0) is True                     # the pole is the end
+    assert dn.decide(1 / (3 * rho - 1) > 0) is None                   # a pole off the midpoint
+    # a double pole at 1/2: positive on both sides, undefined at the pole itself (not a probe)
+    assert dn.decide(1 / (2 * rho - 1) ** 2 > 0) is True
     with pytest.raises(ValueError, match="cannot decide the piece of unit 1 symbolically"):
         dn.pattern([Q(1, 2), 0])  # t_1 = 1/2 is on the lower piece iff rho >= 1/2
     with pytest.raises(ValueError, match="y has 3 coordinates, the data live in dimension d=2"):
@@ -249,3 +267,78 @@ def test_low_noise_bound_is_exact_for_exact_data():
     min_cost_denoiser(fl, np.nextafter(0.5, 0))
     with pytest.raises(BallsOverlapError, match="need rho < min_n r_n/2 = 0.5"):
         min_cost_denoiser(fl, 0.5)
+
+
+@pytest.mark.parametrize("rho", [0, 0.0, Q(0), -1, Q(-1, 2)])
+def test_rho_must_be_positive(rho):
+    """``rho = 0`` is no noise (no ball, no ramp): rejected like a negative radius."""
+    from theory.errors import OutOfRangeError
+    ds = make_dataset("orthogonal", [[0, 0], [2, 0], [0, 3]])
+    with pytest.raises(OutOfRangeError, match=f"got {float(rho):g}$"):
+        min_cost_denoiser(ds, rho)
+
+
+def test_float_rho_or_float_data_compare_in_float64():
+    """The low-noise bound is compared in float64 as soon as rho or the data is a float: a float
+    rho stands for its decimal (``1/3`` typed as ``0.3333333333333333`` is ``r_1/2`` for
+    ``r_1 = 2/3``, although the float is 1.9e-17 below 1/3), and float data knows its lengths
+    only to float64 (an exact rho that rounds onto ``r_1/2`` is ``r_1/2``).  Accepting either
+    would build a ramp of slope ``r/(r - 2 rho) ~ 1e16``."""
+    from theory.errors import BallsOverlapError
+    exact = make_dataset("orthogonal", [[0, 0], [Q(2, 3), 0], [0, 1]])
+    assert Q(1 / 3) < Q(1, 3)
+    with pytest.raises(BallsOverlapError, match=r"rho = 0\.333333 >= r_1/2 = 0\.333333: "):
+        min_cost_denoiser(exact, 1 / 3)
+    fl = make_dataset("orthogonal", [[0.0, 0.0], [2 / 3, 0.0], [0.0, 1.0]])
+    below = Q(2 / 3) / 2 - Q(1, 10 ** 30)  # exactly below the float r_1/2, rounds onto it
+    assert float(below) == (2 / 3) / 2
+    with pytest.raises(BallsOverlapError, match="r_1/2"):
+        min_cost_denoiser(fl, below)
+
+
+def test_low_noise_check_of_float_data_stays_in_float64():
+    """``check_low_noise`` (default model ``exact``) returns rho as a SymPy number and, for float
+    data, compares against the float64 lengths without building the SymPy ones (the check runs
+    before every numeric flow, on data of thousands of units)."""
+    from theory.denoisers import check_low_noise
+    fl = make_dataset("orthogonal", [[0.0, 0.0], [2.0, 0.0], [0.0, 3.0]])
+    assert check_low_noise(fl, 0.5) == sp.Float(0.5, 17)
+    assert "r" not in fl.__dict__ and "u" not in fl.__dict__  # the SymPy lengths: not built
+    exact = make_dataset("orthogonal", [[0, 0], [2, 0], [0, 3]])
+    assert check_low_noise(exact, Q(1, 2)) == Q(1, 2)
+
+
+def test_equilateral_bounds_are_exact_and_ordered():
+    """Triangle of circumradius ``R = sqrt 2`` (exact): ``3R/4`` is compared exactly (``3R/4 -
+    1e-30`` is inside, with the not-minimal warning since ``rho* < 3R/4``); from ``side/2 = sqrt(3)
+    R/2 ~ 0.866 R`` on the balls overlap, which is the error named (it comes before the
+    low-noise one, ``side/2 > 3R/4``), for exact and float data alike, with the bound quoted."""
+    from theory.errors import BallsOverlapError, LowNoiseError, NotMinimalWarning
+    R = sp.sqrt(2)
+    tri = make_dataset("equilateral", [[R, 0], [-R / 2, sp.sqrt(3) * R / 2],
+                                       [-R / 2, -sp.sqrt(3) * R / 2]])
+    with pytest.warns(NotMinimalWarning, match=r"> rho\* = \(12 \+ 3 sqrt 3\)/26 R = 0\.935"):
+        min_cost_denoiser(tri, Q(3, 4) * R - Q(1, 10 ** 30))
+    with pytest.raises(LowNoiseError, match="3R/4 = 1.06066"):
+        min_cost_denoiser(tri, Q(3, 4) * R)
+    with pytest.raises(LowNoiseError, match="3R/4"):  # between 3R/4 and side/2
+        min_cost_denoiser(tri, Q(8, 10) * R)
+    with pytest.raises(BallsOverlapError, match=r"side/2 = 1\.22474: the balls around"):
+        min_cost_denoiser(tri, Q(9, 10) * R)
+    half = 0.8660254037844386
+    ftri = make_dataset("equilateral", [[1.0, 0.0], [-0.5, half], [-0.5, -half]])
+    with pytest.raises(LowNoiseError, match="3R/4"):
+        min_cost_denoiser(ftri, 0.8)
+    with pytest.raises(BallsOverlapError, match=r"side/2 = 0\.866025: the balls around"):
+        min_cost_denoiser(ftri, 0.9)
+
+
+def test_closed_forms_exist_for_ridge_and_triangle_data_only():
+    """Bad data for the closed forms: one line naming what was passed."""
+    from theory.denoisers import check_low_noise
+    from theory.errors import ArgumentTypeError, InputError
+    with pytest.raises(ArgumentTypeError, match="must be a theory.datasets.Dataset .*got a list"):
+        min_cost_denoiser([[0, 0], [1, 0]], 0.1)
+    general = make_dataset("general", [[0, 0], [1, 0], [0, 1]])
+    with pytest.raises(InputError, match="no closed-form min-cost denoiser for general data"):
+        check_low_noise(general, 0.1)

@@ -29,8 +29,9 @@ TEXT_SUFFIXES = {".md", ".py", ".txt", ".toml", ".cfg", ".ini", ".rst", ".json",
 #: Phrases that speak of the project's set-up instead of the project and the paper.
 INSIDER = re.compile(r"seed text|lost (in|when|from) |the issue('s)?\b|(from|in|of) the seed\b"
                      r"|the seed (lost|says|gives|text)|our copy|missing from our", re.I)
-#: Files outside the repository (case-sensitive: ``docs/math.md`` is the project's own page).
-OUTSIDE = re.compile(r"MATH\.md|EQUILATERAL|\.\./shared|shared/|seeds/")
+#: Files outside the repository (case-sensitive: ``docs/math.md`` is the project's own page; file
+#: names with their suffix: an upper-cased message in bench/mutation.json's diffs names no file).
+OUTSIDE = re.compile(r"MATH\.md|EQUILATERAL\.md|\.\./shared|shared/|seeds/")
 #: The word "issue" is allowed only for a bug report; ``(relative path, line text)`` pairs.
 ISSUE_ALLOWED: set[tuple[str, str]] = set()
 ISSUE = re.compile(r"\bissues?\b", re.I)

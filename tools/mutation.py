@@ -1,7 +1,7 @@
 """Mutation testing of the core formulas with mutmut (docs/mutation.md; not run in CI).
 
     pip install -e ".[mutation]"
-    python tools/mutation.py                      # the four default modules, ~1-2 h on 1 core
+    python tools/mutation.py                      # the four default modules, ~35 min (2 cores)
     python tools/mutation.py --modules theory/pieces.py --max-children 2
     python tools/mutation.py --mutants 'theory.denoisers.x__as_rho__mutmut_*' --out again.json
 
